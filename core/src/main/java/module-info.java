@@ -1,0 +1,15 @@
+/**
+ * bertj: BERT written from scratch in pure Java, with no runtime dependencies.
+ *
+ * <p>The Vector API is optional: without {@code jdk.incubator.vector} bertj logs one line and runs
+ * scalar kernels.
+ */
+module dev.bertj {
+    requires static jdk.incubator.vector;
+    requires java.logging;
+
+    exports dev.bertj.tokenizer;
+    exports dev.bertj.io;
+    exports dev.bertj.cpu;
+    exports dev.bertj.cli;
+}
