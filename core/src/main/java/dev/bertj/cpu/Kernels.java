@@ -1,0 +1,22 @@
+package dev.bertj.cpu;
+
+/**
+ * The CPU kernel interface. {@link ScalarKernels} is the reference (the oracle for every fast
+ * kernel, and the text to read); {@link Vectorization#kernels()} picks the fastest usable one.
+ */
+public interface Kernels {
+    /** Name for logs and benchmarks. */
+    String name();
+
+    /** {@code sum_i a[ao + i] * b[bo + i]} for {@code i < n}. */
+    float dot(float[] a, int ao, float[] b, int bo, int n);
+
+    /** {@code y[yo + i] += alpha * x[xo + i]} for {@code i < n}. */
+    void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n);
+
+    /**
+     * {@code C[m][n] = sum_k A[m][k] * B[n][k]}: row-major A {@code [M,K]}, B {@code [N,K]} (as a
+     * PyTorch Linear weight is stored), C {@code [M,N]}.
+     */
+    void matmulTransposed(float[] a, float[] b, float[] c, int m, int n, int k);
+}

@@ -1,0 +1,33 @@
+package dev.bertj.cpu;
+
+/** Plain loops: the reference every fast kernel is tested against. */
+public final class ScalarKernels implements Kernels {
+    /** The shared instance. */
+    public static final ScalarKernels INSTANCE = new ScalarKernels();
+
+    private ScalarKernels() { }
+
+    @Override
+    public String name() {
+        return "scalar";
+    }
+
+    @Override
+    public float dot(float[] a, int ao, float[] b, int bo, int n) {
+        float s = 0f;
+        for (int i = 0; i < n; i++) s += a[ao + i] * b[bo + i];
+        return s;
+    }
+
+    @Override
+    public void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
+        for (int i = 0; i < n; i++) y[yo + i] += alpha * x[xo + i];
+    }
+
+    @Override
+    public void matmulTransposed(float[] a, float[] b, float[] c, int m, int n, int k) {
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) c[i * n + j] = dot(a, i * k, b, j * k, k);
+        }
+    }
+}

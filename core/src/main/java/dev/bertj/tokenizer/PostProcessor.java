@@ -1,0 +1,212 @@
+package dev.bertj.tokenizer;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Truncation, the BERT template ({@code [CLS] A [SEP]} and {@code [CLS] A [SEP] B [SEP]}) and
+ * padding, with the semantics of HF tokenizers' {@code truncate_encodings}, {@code Encoding::truncate},
+ * {@code Encoding::merge_with} and {@code Encoding::pad}.
+ */
+final class PostProcessor {
+    /** A raw token sequence: ids and their word ids and source offsets. */
+    record Seq(int[] ids, int[] words, int[] starts, int[] ends) {
+        static final Seq EMPTY = new Seq(new int[0], new int[0], new int[0], new int[0]);
+
+        static Seq of(TokenBuffer b) {
+            return new Seq(Arrays.copyOf(b.ids, b.size), Arrays.copyOf(b.words, b.size),
+                    Arrays.copyOf(b.starts, b.size), Arrays.copyOf(b.ends, b.size));
+        }
+
+        int length() {
+            return ids.length;
+        }
+
+        Seq slice(int from, int to) {
+            return new Seq(Arrays.copyOfRange(ids, from, to), Arrays.copyOfRange(words, from, to),
+                    Arrays.copyOfRange(starts, from, to), Arrays.copyOfRange(ends, from, to));
+        }
+    }
+
+    private final int clsId;
+    private final int sepId;
+    private final int padId;
+    private final String[] tokenTable;
+    /** HF's TemplateProcessing gives the pair type id 1 even without special tokens; BertProcessing does not. */
+    private final boolean pairTypeIdsWithoutSpecials;
+
+    PostProcessor(int clsId, int sepId, int padId, String[] tokenTable, boolean pairTypeIdsWithoutSpecials) {
+        this.clsId = clsId;
+        this.sepId = sepId;
+        this.padId = padId;
+        this.tokenTable = tokenTable;
+        this.pairTypeIdsWithoutSpecials = pairTypeIdsWithoutSpecials;
+    }
+
+    /** Number of special tokens the template adds. */
+    static int added(boolean pair, boolean addSpecialTokens) {
+        return addSpecialTokens ? (pair ? 3 : 2) : 0;
+    }
+
+    /** Truncates (when asked) and applies the template; no padding yet. */
+    Encoding process(Seq a, Seq b, EncodeOptions opt, int maxLength) {
+        List<Seq> wa = List.of(a);
+        List<Seq> wb = b == null ? null : List.of(b);
+        if (opt.truncation() != EncodeOptions.Truncation.NONE) {
+            int nAdded = added(b != null, opt.addSpecialTokens());
+            if (maxLength < nAdded) {
+                throw new TokenizerException("max_length " + maxLength + " leaves no room for the " + nAdded
+                        + " special tokens of " + (b == null ? "a single text" : "a pair"));
+            }
+            int budget = maxLength - nAdded;
+            int la = a.length();
+            int lb = b == null ? 0 : b.length();
+            if (budget == 0) {
+                wa = windows(a, 0, opt.stride());
+                if (b != null) wb = windows(b, 0, opt.stride());
+            } else if (la + lb > budget) {
+                int toRemove = la + lb - budget;
+                switch (opt.truncation()) {
+                    case LONGEST_FIRST -> {
+                        if (b == null) {
+                            wa = windows(a, budget, opt.stride());
+                        } else {
+                            // The shorter side keeps what it can; if both are too long they split the budget floor/ceil.
+                            boolean swap = la > lb;
+                            int n1 = swap ? lb : la;
+                            int n2;
+                            if (n1 > budget) n2 = n1;
+                            else n2 = Math.max(n1, budget - n1);
+                            if (n1 + n2 > budget) {
+                                n1 = budget / 2;
+                                n2 = n1 + budget % 2;
+                            }
+                            int na = swap ? n2 : n1;
+                            int nb = swap ? n1 : n2;
+                            wa = windows(a, na, opt.stride());
+                            wb = windows(b, nb, opt.stride());
+                        }
+                    }
+                    case ONLY_FIRST, ONLY_SECOND -> {
+                        boolean first = opt.truncation() == EncodeOptions.Truncation.ONLY_FIRST;
+                        if (!first && b == null) {
+                            throw new TokenizerException("truncation only_second needs a text pair, but only one text was given");
+                        }
+                        Seq target = first ? a : b;
+                        if (target.length() <= toRemove) {
+                            throw new TokenizerException("truncation " + (first ? "only_first" : "only_second") + " cannot reach max_length "
+                                    + maxLength + ": the " + (first ? "first" : "second") + " sequence has " + target.length()
+                                    + " tokens but " + toRemove + " must go; use longest_first");
+                        }
+                        List<Seq> w = windows(target, target.length() - toRemove, opt.stride());
+                        if (first) wa = w;
+                        else wb = w;
+                    }
+                    default -> throw new AssertionError();
+                }
+            }
+        }
+        boolean sp = opt.addSpecialTokens();
+        List<Encoding> overflow = new ArrayList<>();
+        // Order of HF's Encoding::merge_with: each overflowing first window with the pair's main
+        // and overflowing windows, then the main first window with the pair's overflowing ones.
+        for (int i = 1; i < wa.size(); i++) {
+            if (wb == null) {
+                overflow.add(assemble(wa.get(i), null, sp, List.of()));
+            } else {
+                for (Seq sb : wb) overflow.add(assemble(wa.get(i), sb, sp, List.of()));
+            }
+        }
+        if (wb != null) {
+            for (int j = 1; j < wb.size(); j++) overflow.add(assemble(wa.get(0), wb.get(j), sp, List.of()));
+        }
+        return assemble(wa.get(0), wb == null ? null : wb.get(0), sp, overflow);
+    }
+
+    /** HF's Encoding::truncate to {@code n} tokens: the first window and the overflowing ones. */
+    private static List<Seq> windows(Seq s, int n, int stride) {
+        int len = s.length();
+        if (n >= len) return List.of(s);
+        if (n == 0) return List.of(Seq.EMPTY, s);
+        if (stride >= n) {
+            throw new TokenizerException("stride " + stride + " must be less than the truncated length " + n
+                    + " (max_length minus the special tokens)");
+        }
+        List<Seq> out = new ArrayList<>();
+        int step = n - stride;
+        for (int start = 0; ; start += step) {
+            int stop = Math.min(start + n, len);
+            out.add(s.slice(start, stop));
+            if (stop == len) break;
+        }
+        return out;
+    }
+
+    private Encoding assemble(Seq a, Seq b, boolean special, List<Encoding> overflowing) {
+        int n = a.length() + (b == null ? 0 : b.length()) + added(b != null, special);
+        int[] ids = new int[n], type = new int[n], mask = new int[n], spec = new int[n], words = new int[n], st = new int[n], en = new int[n];
+        Arrays.fill(mask, 1);
+        int p = 0;
+        if (special) p = addSpecial(clsId, 0, p, ids, type, spec, words);
+        p = copy(a, 0, p, ids, type, words, st, en);
+        if (special) p = addSpecial(sepId, 0, p, ids, type, spec, words);
+        if (b != null) {
+            int bType = special || pairTypeIdsWithoutSpecials ? 1 : 0;
+            p = copy(b, bType, p, ids, type, words, st, en);
+            if (special) p = addSpecial(sepId, 1, p, ids, type, spec, words);
+        }
+        return new Encoding(ids, type, mask, spec, words, st, en, tokenTable, overflowing);
+    }
+
+    private static int addSpecial(int id, int typeId, int p, int[] ids, int[] type, int[] spec, int[] words) {
+        ids[p] = id;
+        type[p] = typeId;
+        spec[p] = 1;
+        words[p] = -1;
+        return p + 1;
+    }
+
+    private static int copy(Seq s, int typeId, int p, int[] ids, int[] type, int[] words, int[] st, int[] en) {
+        int len = s.length();
+        System.arraycopy(s.ids, 0, ids, p, len);
+        System.arraycopy(s.words, 0, words, p, len);
+        System.arraycopy(s.starts, 0, st, p, len);
+        System.arraycopy(s.ends, 0, en, p, len);
+        if (typeId != 0) Arrays.fill(type, p, p + len, typeId);
+        return p + len;
+    }
+
+    /** Pads to {@code target} tokens (overflowing windows too), as HF's Encoding::pad. */
+    Encoding pad(Encoding e, int target, EncodeOptions.PaddingSide side) {
+        List<Encoding> over = e.overflowing();
+        if (!over.isEmpty()) {
+            List<Encoding> padded = new ArrayList<>(over.size());
+            for (Encoding o : over) padded.add(pad(o, target, side));
+            over = padded;
+        }
+        int len = e.length();
+        if (len >= target) {
+            return over == e.overflowing() ? e : new Encoding(e.ids, e.typeIds, e.attentionMask, e.specialTokensMask,
+                    e.wordIds, e.offsetStarts, e.offsetEnds, tokenTable, over);
+        }
+        int n = target - len;
+        int off = side == EncodeOptions.PaddingSide.LEFT ? n : 0;
+        int padFrom = side == EncodeOptions.PaddingSide.LEFT ? 0 : len;
+        int[] ids = place(e.ids, target, off, padFrom, n, padId);
+        int[] type = place(e.typeIds, target, off, padFrom, n, 0);
+        int[] mask = place(e.attentionMask, target, off, padFrom, n, 0);
+        int[] spec = place(e.specialTokensMask, target, off, padFrom, n, 1);
+        int[] words = place(e.wordIds, target, off, padFrom, n, -1);
+        int[] st = place(e.offsetStarts, target, off, padFrom, n, 0);
+        int[] en = place(e.offsetEnds, target, off, padFrom, n, 0);
+        return new Encoding(ids, type, mask, spec, words, st, en, tokenTable, over);
+    }
+
+    private static int[] place(int[] src, int target, int off, int padFrom, int n, int fill) {
+        int[] out = new int[target];
+        System.arraycopy(src, 0, out, off, src.length);
+        if (fill != 0) Arrays.fill(out, padFrom, padFrom + n, fill);
+        return out;
+    }
+}

@@ -1,0 +1,129 @@
+package dev.bertj.tokenizer;
+
+import java.util.Arrays;
+
+/**
+ * Normalizer, pre-tokenizer and WordPiece fused into one pass over the original text, keeping
+ * each normalized char's source range so offsets index the caller's String. One instance per
+ * thread: it owns reusable buffers.
+ */
+final class WordSplitter {
+    private final CharRules rules;
+    private final WordPiece wordPiece;
+
+    private char[] word = new char[64];
+    private int[] starts = new int[64];
+    private int[] ends = new int[64];
+    private int len;
+    private int codePoints;
+    private int wordIndex;
+    private TokenBuffer out;
+
+    WordSplitter(CharRules rules, WordPiece wordPiece) {
+        this.rules = rules;
+        this.wordPiece = wordPiece;
+    }
+
+    /** Starts a new text; word indices restart at 0. */
+    void begin(TokenBuffer out) {
+        this.out = out;
+        this.wordIndex = 0;
+        this.len = 0;
+        this.codePoints = 0;
+    }
+
+    /** Emits a token that is a word of its own (an added/special token found in the raw text). */
+    void addWholeToken(int id, int start, int end) {
+        out.add(id, wordIndex++, start, end);
+    }
+
+    /** Tokenizes {@code text[from, to)}, which holds no added tokens. */
+    void split(String text, int from, int to) {
+        final byte[] cls = rules.asciiClass;
+        final char[] low = rules.asciiChar;
+        int i = from;
+        while (i < to) {
+            char c = text.charAt(i);
+            if (c < 128) {
+                switch (cls[c]) {
+                    case CharRules.WORD -> append(low[c], i, i + 1);
+                    case CharRules.SPACE -> flush();
+                    case CharRules.PUNCT -> {
+                        flush();
+                        append(low[c], i, i + 1);
+                        flush();
+                    }
+                    default -> { } // dropped by clean_text
+                }
+                i++;
+                continue;
+            }
+            int cp = c;
+            int n = 1;
+            if (Character.isSurrogate(c)) {
+                if (Character.isHighSurrogate(c) && i + 1 < to && Character.isLowSurrogate(text.charAt(i + 1))) {
+                    cp = Character.toCodePoint(c, text.charAt(i + 1));
+                    n = 2;
+                } else {
+                    throw new TokenizerException(String.format(
+                            "text has a lone surrogate U+%04X at index %d; it is not valid Unicode text", (int) c, i));
+                }
+            }
+            nonAscii(cp, i, i + n);
+            i += n;
+        }
+        flush();
+    }
+
+    private void nonAscii(int cp, int start, int end) {
+        if (rules.cleanText && BertNormalizer.isRemovedByCleanText(cp)) return;
+        boolean own = rules.chinese && BertNormalizer.isChineseChar(cp);
+        if (own) flush();
+        String norm = rules.normalized(cp);
+        for (int k = 0; k < norm.length(); ) {
+            int d = norm.codePointAt(k);
+            k += Character.charCount(d);
+            switch (CharRules.classify(d)) {
+                case CharRules.SPACE -> flush();
+                case CharRules.PUNCT -> {
+                    flush();
+                    appendCodePoint(d, start, end);
+                    flush();
+                }
+                default -> appendCodePoint(d, start, end);
+            }
+        }
+        if (own) flush();
+    }
+
+    private void appendCodePoint(int cp, int start, int end) {
+        if (cp < 65536) {
+            append((char) cp, start, end);
+        } else {
+            append(Character.highSurrogate(cp), start, end);
+            append(Character.lowSurrogate(cp), start, end);
+            codePoints--; // two chars, one code point
+        }
+    }
+
+    private void append(char c, int start, int end) {
+        if (len == word.length) {
+            int n = len * 2;
+            word = Arrays.copyOf(word, n);
+            starts = Arrays.copyOf(starts, n);
+            ends = Arrays.copyOf(ends, n);
+        }
+        word[len] = c;
+        starts[len] = start;
+        ends[len] = end;
+        len++;
+        codePoints++;
+    }
+
+    private void flush() {
+        if (len == 0) return;
+        wordPiece.tokenize(word, len, codePoints, starts, ends, wordIndex++, out);
+        len = 0;
+        codePoints = 0;
+    }
+}
