@@ -131,7 +131,10 @@ final class TokenizeCommand implements Command {
         try {
             v = Json.parse(line, where);
         } catch (Json.JsonException e) {
-            throw new IllegalArgumentException(e.getMessage(), e);
+            // The parser reports "<source>:1:COL: what"; a line of JSON Lines is always line 1.
+            String msg = e.getMessage().replaceFirst("^" + java.util.regex.Pattern.quote(where) + ":1:(\\d+):",
+                    where + ", column $1: not valid JSON:");
+            throw new IllegalArgumentException(msg, e);
         }
         if (v instanceof String s) return new String[] {s, null};
         if (v instanceof Map<?, ?> m) {
