@@ -1,6 +1,5 @@
 package dev.bertj.tokenizer;
 
-import java.text.Normalizer;
 import java.util.Locale;
 
 /**
@@ -67,31 +66,6 @@ public record BertNormalizer(boolean cleanText, boolean handleChineseChars, Bool
     }
 
     /**
-     * The strip-accents and lowercase steps applied to one code point: the string it becomes
-     * (possibly empty or longer than one character).
-     */
-    String normalizeCodePoint(int c) {
-        String s = Character.toString(c);
-        if (effectiveStripAccents()) {
-            String d = Normalizer.normalize(s, Normalizer.Form.NFD);
-            StringBuilder kept = null;
-            for (int i = 0; i < d.length(); ) {
-                int cp = d.codePointAt(i);
-                int n = Character.charCount(cp);
-                if (Unicode8.isNonSpacingMark(cp)) {
-                    if (kept == null) kept = new StringBuilder(d.substring(0, i));
-                } else if (kept != null) {
-                    kept.appendCodePoint(cp);
-                }
-                i += n;
-            }
-            s = kept == null ? d : kept.toString();
-        }
-        if (lowercase) s = lowercase(s);
-        return s;
-    }
-
-    /**
      * Per-code-point full lowercasing, like Rust's {@code char::to_lowercase}: no final-sigma or
      * locale rules (which {@link String#toLowerCase} applies to whole strings), but İ becomes
      * "i̇" (which {@link Character#toLowerCase(int)} maps to a single i).
@@ -102,11 +76,22 @@ public record BertNormalizer(boolean cleanText, boolean handleChineseChars, Bool
             int cp = s.codePointAt(i);
             int n = Character.charCount(cp);
             String one = s.substring(i, i + n);
-            String low = one.toLowerCase(Locale.ROOT);
+            String low = lowercaseNewer(cp);
+            if (low == null) low = one.toLowerCase(Locale.ROOT);
             if (!low.equals(one) && out == null) out = new StringBuilder(s.substring(0, i));
             if (out != null) out.append(low);
             i += n;
         }
         return out == null ? s : out.toString();
+    }
+
+    /**
+     * Case pairs of Unicode 17 (the oracle's Rust std) that JDK 25's Unicode 16 tables lack;
+     * null for every other code point.
+     */
+    private static String lowercaseNewer(int cp) {
+        if (cp == 0xA7CE || cp == 0xA7D2 || cp == 0xA7D4) return Character.toString(cp + 1);
+        if (cp >= 0x16EA0 && cp <= 0x16EB8) return Character.toString(cp + 0x1B);
+        return null;
     }
 }

@@ -1,16 +1,27 @@
 package dev.bertj.tokenizer;
 
+import java.text.Normalizer;
+
 /**
  * What normalization plus pre-tokenization make of each character, precomputed for one
  * {@link BertNormalizer}: a table for ASCII and a lazily filled cache for the rest of the BMP.
  * Shared by all threads; cache entries are immutable Strings, so a racy fill is harmless.
+ *
+ * <p>Accent stripping is HF's NFD with Unicode 9.0 data (crate unicode-normalization-alignments),
+ * then dropping Unicode 8.0 Mn. Java's NFD agrees for characters Unicode 9.0 assigns; later ones
+ * are left alone, as HF leaves them.
  */
 final class CharRules {
     static final byte WORD = 0, SPACE = 1, PUNCT = 2, DROP = 3;
+    /** Marks a code point whose decomposition holds a combining mark, which may reorder with its neighbours. */
+    static final String CLUSTER = new String("cluster");
+    /** Combining classes 1 and 240, the lowest and highest used: probes that tell a non-starter. */
+    private static final String LOW_PROBE = "\u0334", HIGH_PROBE = "\u0345";
 
     final BertNormalizer normalizer;
     final boolean cleanText;
     final boolean chinese;
+    final boolean strip;
     /** Class of each ASCII char after normalization. */
     final byte[] asciiClass = new byte[128];
     /** Each ASCII char after normalization (lowercased when lowercasing). */
@@ -21,6 +32,7 @@ final class CharRules {
         this.normalizer = normalizer;
         this.cleanText = normalizer.cleanText();
         this.chinese = normalizer.handleChineseChars();
+        this.strip = normalizer.effectiveStripAccents();
         for (int c = 0; c < 128; c++) {
             asciiChar[c] = normalizer.lowercase() ? Character.toLowerCase((char) c) : (char) c;
             if (cleanText && BertNormalizer.isRemovedByCleanText(c)) asciiClass[c] = DROP;
@@ -30,17 +42,60 @@ final class CharRules {
         }
     }
 
-    /** The normalized form of a non-ASCII code point that clean_text keeps. */
+    /**
+     * The normalized form of a non-ASCII code point (strip accents, then lowercase), or
+     * {@link #CLUSTER} when its decomposition holds a non-starter, which the caller must order
+     * canonically with the marks around it (see {@link #decomposition} and {@link #reorders}).
+     */
     String normalized(int cp) {
         if (cp < 65536) {
             String s = bmp[cp];
             if (s == null) {
-                s = normalizer.normalizeCodePoint(cp);
+                s = compute(cp);
                 bmp[cp] = s;
             }
             return s;
         }
-        return normalizer.normalizeCodePoint(cp);
+        return compute(cp);
+    }
+
+    private String compute(int cp) {
+        if (!strip) return normalizer.lowercase() ? BertNormalizer.lowercase(Character.toString(cp)) : Character.toString(cp);
+        StringBuilder out = new StringBuilder();
+        for (int d : decomposition(cp)) {
+            if (isNonStarter(d)) return CLUSTER;
+            out.append(finish(d));
+        }
+        return out.toString();
+    }
+
+    /** HF's NFD of one code point: Java's, except that characters Unicode 9.0 lacks stay whole. */
+    int[] decomposition(int cp) {
+        if (!Unicode8.isAssignedIn9(cp)) return new int[] {cp};
+        return Normalizer.normalize(Character.toString(cp), Normalizer.Form.NFD).codePoints().toArray();
+    }
+
+    /** A decomposed character after the remaining steps: "" if it is Mn, else lowercased if lowercasing. */
+    String finish(int d) {
+        if (Unicode8.isNonSpacingMark(d)) return "";
+        String s = Character.toString(d);
+        return normalizer.lowercase() ? BertNormalizer.lowercase(s) : s;
+    }
+
+    /** Whether a (decomposed) character has a non-zero canonical combining class in Unicode 9.0. */
+    static boolean isNonStarter(int d) {
+        if (d < 0x300 || !Unicode8.isAssignedIn9(d)) return false;
+        String c = Character.toString(d);
+        // Canonical ordering moves c after a class-1 mark iff its class is above 1, and before a
+        // class-240 mark iff its class is below 240: one of the two moves for every non-starter.
+        return !Normalizer.normalize(c + LOW_PROBE, Normalizer.Form.NFD).equals(c + LOW_PROBE)
+                || !Normalizer.normalize(HIGH_PROBE + c, Normalizer.Form.NFD).equals(HIGH_PROBE + c);
+    }
+
+    /** Whether canonical ordering puts non-starter {@code y} before non-starter {@code x}. */
+    static boolean reorders(int x, int y) {
+        String xy = Character.toString(x) + Character.toString(y);
+        return !Normalizer.normalize(xy, Normalizer.Form.NFD).equals(xy);
     }
 
     /** Class of a character of normalized text: how the pre-tokenizer treats it. */

@@ -18,6 +18,11 @@ final class WordSplitter {
     private int codePoints;
     private int wordIndex;
     private TokenBuffer out;
+    // Combining marks waiting for canonical ordering (accent stripping only).
+    private int[] marks = new int[8];
+    private int[] markStarts = new int[8];
+    private int[] markEnds = new int[8];
+    private int nMarks;
 
     WordSplitter(CharRules rules, WordPiece wordPiece) {
         this.rules = rules;
@@ -45,6 +50,7 @@ final class WordSplitter {
         while (i < to) {
             char c = text.charAt(i);
             if (c < 128) {
+                if (nMarks > 0) flushMarks();
                 switch (cls[c]) {
                     case CharRules.WORD -> append(low[c], i, i + 1);
                     case CharRules.SPACE -> flush();
@@ -72,14 +78,35 @@ final class WordSplitter {
             nonAscii(cp, i, i + n);
             i += n;
         }
+        if (nMarks > 0) flushMarks();
         flush();
     }
 
     private void nonAscii(int cp, int start, int end) {
         if (rules.cleanText && BertNormalizer.isRemovedByCleanText(cp)) return;
         boolean own = rules.chinese && BertNormalizer.isChineseChar(cp);
-        if (own) flush();
         String norm = rules.normalized(cp);
+        if (norm == CharRules.CLUSTER) {
+            // NFD runs over the whole text, so marks from this character and its neighbours are
+            // put in canonical order before Mn are dropped.
+            for (int d : rules.decomposition(cp)) {
+                if (CharRules.isNonStarter(d)) {
+                    addMark(d, start, end);
+                } else {
+                    if (nMarks > 0) flushMarks();
+                    emit(rules.finish(d), start, end);
+                }
+            }
+            return;
+        }
+        if (nMarks > 0) flushMarks();
+        if (own) flush();
+        emit(norm, start, end);
+        if (own) flush();
+    }
+
+    /** Feeds normalized characters to the pre-tokenizer: whitespace splits, punctuation stands alone. */
+    private void emit(String norm, int start, int end) {
         for (int k = 0; k < norm.length(); ) {
             int d = norm.codePointAt(k);
             k += Character.charCount(d);
@@ -93,7 +120,36 @@ final class WordSplitter {
                 default -> appendCodePoint(d, start, end);
             }
         }
-        if (own) flush();
+    }
+
+    private void addMark(int d, int start, int end) {
+        if (nMarks == marks.length) {
+            marks = Arrays.copyOf(marks, nMarks * 2);
+            markStarts = Arrays.copyOf(markStarts, nMarks * 2);
+            markEnds = Arrays.copyOf(markEnds, nMarks * 2);
+        }
+        marks[nMarks] = d;
+        markStarts[nMarks] = start;
+        markEnds[nMarks] = end;
+        nMarks++;
+    }
+
+    /** Canonical ordering (a stable sort by combining class), then the rest of normalization. */
+    private void flushMarks() {
+        for (int i = 1; i < nMarks; i++) {
+            for (int j = i; j > 0 && CharRules.reorders(marks[j - 1], marks[j]); j--) {
+                swap(marks, j); swap(markStarts, j); swap(markEnds, j);
+            }
+        }
+        int n = nMarks;
+        nMarks = 0;
+        for (int i = 0; i < n; i++) emit(rules.finish(marks[i]), markStarts[i], markEnds[i]);
+    }
+
+    private static void swap(int[] a, int j) {
+        int t = a[j];
+        a[j] = a[j - 1];
+        a[j - 1] = t;
     }
 
     private void appendCodePoint(int cp, int start, int end) {

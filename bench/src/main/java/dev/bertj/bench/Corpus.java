@@ -1,0 +1,64 @@
+package dev.bertj.bench;
+
+import dev.bertj.io.Json;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** Benchmark inputs: the real email corpus and the default model's tokenizer.json. */
+final class Corpus {
+    private Corpus() { }
+
+    /** {@code $BERTJ_CACHE} or {@code ~/.cache/bertj}. */
+    static Path cache() {
+        String env = System.getenv("BERTJ_CACHE");
+        return env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".cache", "bertj");
+    }
+
+    /**
+     * SpamAssassin emails (fetched by {@code scripts/fetch-spamassassin.sh}) cut to exactly
+     * {@code bytes} bytes of UTF-8, so one benchmark operation is that many bytes and ops/s
+     * times bytes is the throughput.
+     */
+    static List<String> emails(int bytes) throws IOException {
+        Path file = Path.of(System.getProperty("bertj.corpus", cache().resolve("data/spam-assassin/emails.jsonl").toString()));
+        if (!Files.isRegularFile(file)) {
+            throw new IOException(file + " not found: run scripts/fetch-spamassassin.sh first (or pass -Dbertj.corpus=FILE.jsonl)");
+        }
+        List<String> out = new ArrayList<>();
+        int total = 0;
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            if (line.isBlank()) continue;
+            @SuppressWarnings("unchecked")
+            String text = (String) ((Map<String, Object>) Json.parse(line, file.toString())).get("text");
+            byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+            if (total + utf8.length >= bytes) {
+                // Cut at a character boundary so the corpus is exactly (or just under) `bytes`.
+                int keep = bytes - total;
+                while (keep > 0 && (utf8[keep] & 0xC0) == 0x80) keep--;
+                out.add(new String(utf8, 0, keep, StandardCharsets.UTF_8));
+                return out;
+            }
+            out.add(text);
+            total += utf8.length;
+        }
+        throw new IOException(file + " holds fewer than " + bytes + " bytes of text");
+    }
+
+    /** The default model's tokenizer.json, copied out of the model jar on the classpath. */
+    static Path tokenizerJson() throws IOException {
+        Path tmp = Files.createTempFile("bertj-bench-tokenizer", ".json");
+        tmp.toFile().deleteOnExit();
+        try (InputStream in = Corpus.class.getClassLoader().getResourceAsStream("all-minilm-l6-v2-tokenizer.json")) {
+            if (in == null) throw new IOException("all-minilm-l6-v2-tokenizer.json is not on the classpath");
+            Files.copy(in, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        return tmp;
+    }
+}
