@@ -134,12 +134,14 @@ final class WordSplitter {
         nMarks++;
     }
 
-    /** Canonical ordering (a stable sort by combining class), then the rest of normalization. */
+    /**
+     * Canonical ordering (a stable sort by combining class), then the rest of normalization.
+     * Only the characters move: like HF's alignment-tracking NFD, the source ranges stay in
+     * positional order.
+     */
     private void flushMarks() {
         for (int i = 1; i < nMarks; i++) {
-            for (int j = i; j > 0 && CharRules.reorders(marks[j - 1], marks[j]); j--) {
-                swap(marks, j); swap(markStarts, j); swap(markEnds, j);
-            }
+            for (int j = i; j > 0 && CharRules.reorders(marks[j - 1], marks[j]); j--) swap(marks, j);
         }
         int n = nMarks;
         nMarks = 0;
