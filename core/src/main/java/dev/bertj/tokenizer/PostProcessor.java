@@ -10,22 +10,23 @@ import java.util.List;
  * {@code Encoding::merge_with} and {@code Encoding::pad}.
  */
 final class PostProcessor {
-    /** A raw token sequence: ids and their word ids and source offsets. */
-    record Seq(int[] ids, int[] words, int[] starts, int[] ends) {
-        static final Seq EMPTY = new Seq(new int[0], new int[0], new int[0], new int[0]);
+    /**
+     * A raw token sequence: a view {@code [from, to)} of parallel arrays of ids, word ids and source
+     * offsets (a thread's reusable buffer, valid until that thread encodes again).
+     */
+    record Seq(int[] ids, int[] words, int[] starts, int[] ends, int from, int to) {
+        static final Seq EMPTY = new Seq(new int[0], new int[0], new int[0], new int[0], 0, 0);
 
         static Seq of(TokenBuffer b) {
-            return new Seq(Arrays.copyOf(b.ids, b.size), Arrays.copyOf(b.words, b.size),
-                    Arrays.copyOf(b.starts, b.size), Arrays.copyOf(b.ends, b.size));
+            return new Seq(b.ids, b.words, b.starts, b.ends, 0, b.size);
         }
 
         int length() {
-            return ids.length;
+            return to - from;
         }
 
-        Seq slice(int from, int to) {
-            return new Seq(Arrays.copyOfRange(ids, from, to), Arrays.copyOfRange(words, from, to),
-                    Arrays.copyOfRange(starts, from, to), Arrays.copyOfRange(ends, from, to));
+        Seq slice(int sliceFrom, int sliceTo) {
+            return new Seq(ids, words, starts, ends, from + sliceFrom, from + sliceTo);
         }
     }
 
@@ -169,10 +170,10 @@ final class PostProcessor {
 
     private static int copy(Seq s, int typeId, int p, int[] ids, int[] type, int[] words, int[] st, int[] en) {
         int len = s.length();
-        System.arraycopy(s.ids, 0, ids, p, len);
-        System.arraycopy(s.words, 0, words, p, len);
-        System.arraycopy(s.starts, 0, st, p, len);
-        System.arraycopy(s.ends, 0, en, p, len);
+        System.arraycopy(s.ids, s.from, ids, p, len);
+        System.arraycopy(s.words, s.from, words, p, len);
+        System.arraycopy(s.starts, s.from, st, p, len);
+        System.arraycopy(s.ends, s.from, en, p, len);
         if (typeId != 0) Arrays.fill(type, p, p + len, typeId);
         return p + len;
     }

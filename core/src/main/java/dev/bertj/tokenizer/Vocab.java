@@ -23,6 +23,7 @@ public final class Vocab {
     private final Table heads;   // tokens without the prefix
     private final Table tails;   // tokens with the prefix, keyed by what follows it
     private final int maxTokenChars;
+    private final PieceTrie trie = new PieceTrie();
 
     /**
      * @param tokens token strings indexed by id; no duplicates, no nulls
@@ -54,6 +55,7 @@ public final class Vocab {
             boolean tail = !continuingPrefix.isEmpty() && t.startsWith(continuingPrefix);
             String key = tail ? t.substring(continuingPrefix.length()) : t;
             (tail ? tails : heads).put(key, id);
+            trie.add(key, tail ? PieceTrie.TAILS : PieceTrie.HEADS, id);
             maxChars = Math.max(maxChars, key.length());
         }
         this.maxTokenChars = maxChars;
@@ -99,6 +101,11 @@ public final class Vocab {
      */
     int find(char[] buf, int from, int to, int hash, boolean tail) {
         return (tail ? tails : heads).find(buf, from, to, hash);
+    }
+
+    /** The trie for longest-match search. */
+    PieceTrie trie() {
+        return trie;
     }
 
     static int hash(CharSequence s) {

@@ -12,18 +12,17 @@ package dev.bertj.tokenizer;
  * a word of more than maxInputCharsPerWord code points is [UNK]
  * </pre>
  *
- * <p>Candidate pieces are hashed in O(1) each from prefix hashes of the word, so trying the
- * longest piece first costs no substring and no allocation.
+ * <p>A whole word is first looked up with one hash probe (most words in real text are tokens);
+ * otherwise one walk of {@link PieceTrie} finds each longest piece. No substring, no allocation.
  */
 final class WordPiece {
     private final Vocab vocab;
     private final int unkId;
     private final int maxInputCharsPerWord;
     private final int maxPieceChars;
-    private final int[] pow;
+    private final PieceTrie trie;
 
     // Per-word scratch, reused; WordPiece instances are per thread (see Workspace).
-    private int[] prefix = new int[128];
     private int[] pieceIds = new int[64];
     private int[] pieceEnds = new int[64];
 
@@ -32,9 +31,7 @@ final class WordPiece {
         this.unkId = unkId;
         this.maxInputCharsPerWord = maxInputCharsPerWord;
         this.maxPieceChars = vocab.maxTokenChars();
-        this.pow = new int[maxPieceChars + 1];
-        pow[0] = 1;
-        for (int i = 1; i < pow.length; i++) pow[i] = pow[i - 1] * Vocab.HASH_BASE;
+        this.trie = vocab.trie();
     }
 
     /**
@@ -46,15 +43,10 @@ final class WordPiece {
             out.add(unkId, word, starts[0], ends[len - 1]);
             return;
         }
-        if (prefix.length <= len) prefix = new int[Math.max(len + 1, prefix.length * 2)];
-        int h = 0;
-        prefix[0] = 0;
-        for (int i = 0; i < len; i++) {
-            h = h * Vocab.HASH_BASE + chars[i];
-            prefix[i + 1] = h;
-        }
-        // Fast path: the whole word is a token (most words in real text).
+        // Fast path: the whole word is a token (most words in real text): one hash, one probe.
         if (len <= maxPieceChars) {
+            int h = 0;
+            for (int i = 0; i < len; i++) h = h * Vocab.HASH_BASE + chars[i];
             int id = vocab.find(chars, 0, len, h, false);
             if (id >= 0) {
                 out.add(id, word, starts[0], ends[len - 1]);
@@ -64,16 +56,17 @@ final class WordPiece {
         int n = 0;
         int start = 0;
         while (start < len) {
-            boolean tail = start > 0;
-            int end = Math.min(len, start + maxPieceChars);
-            if (end < len && Character.isLowSurrogate(chars[end])) end--;
-            int found = -1;
-            while (end > start) {
-                int ph = prefix[end] - prefix[start] * pow[end - start];
-                found = vocab.find(chars, start, end, ph, tail);
-                if (found >= 0) break;
-                end--;
-                if (end > start && Character.isLowSurrogate(chars[end])) end--;
+            // Walk the trie as far as the word allows; the last token node passed is the longest piece.
+            int node = start > 0 ? PieceTrie.TAILS : PieceTrie.HEADS;
+            int found = -1, end = -1;
+            for (int i = start; i < len; i++) {
+                node = trie.child(node, chars[i]);
+                if (node < 0) break;
+                int id = trie.tokenAt(node);
+                if (id >= 0) {
+                    found = id;
+                    end = i + 1;
+                }
             }
             if (found < 0) {
                 out.add(unkId, word, starts[0], ends[len - 1]);

@@ -1,0 +1,93 @@
+package dev.bertj.tokenizer;
+
+import java.util.Arrays;
+
+/**
+ * A char trie over the vocabulary for WordPiece's longest-match search: one walk from a start
+ * position finds the longest piece in as many steps as the piece has chars, instead of one hash
+ * lookup per candidate length (which costs dearly on long unknown strings such as base64 in mail).
+ *
+ * <p>Two roots: {@link #HEADS} for word-initial pieces, {@link #TAILS} for {@code ##} pieces keyed
+ * without the prefix. Edges live in one open-addressing table keyed by (node, char).
+ */
+final class PieceTrie {
+    static final int HEADS = 0, TAILS = 1;
+
+    private long[] keys;      // (node << 16 | char) + 1; 0 = empty
+    private int[] children;
+    private int mask;
+    private int edges;
+    private int[] tokenId = new int[1024];   // per node: token id ending here, or -1
+    private int nodes = 2;
+
+    PieceTrie() {
+        keys = new long[1 << 16];
+        children = new int[1 << 16];
+        mask = keys.length - 1;
+        Arrays.fill(tokenId, -1);
+    }
+
+    void add(String key, int root, int id) {
+        int node = root;
+        for (int i = 0; i < key.length(); i++) {
+            int next = child(node, key.charAt(i));
+            if (next < 0) next = addChild(node, key.charAt(i));
+            node = next;
+        }
+        tokenId[node] = id;
+    }
+
+    /** The child of {@code node} along {@code c}, or -1. */
+    int child(int node, char c) {
+        long k = (((long) node << 16) | c) + 1;
+        int i = mix(k) & mask;
+        long s;
+        while ((s = keys[i]) != 0) {
+            if (s == k) return children[i];
+            i = (i + 1) & mask;
+        }
+        return -1;
+    }
+
+    /** The token id ending at {@code node}, or -1. */
+    int tokenAt(int node) {
+        return tokenId[node];
+    }
+
+    private int addChild(int node, char c) {
+        if ((edges + 1) * 2 > keys.length) rehash();
+        int id = nodes++;
+        if (id == tokenId.length) {
+            int old = tokenId.length;
+            tokenId = Arrays.copyOf(tokenId, old * 2);
+            Arrays.fill(tokenId, old, tokenId.length, -1);
+        }
+        long k = (((long) node << 16) | c) + 1;
+        int i = mix(k) & mask;
+        while (keys[i] != 0) i = (i + 1) & mask;
+        keys[i] = k;
+        children[i] = id;
+        edges++;
+        return id;
+    }
+
+    private void rehash() {
+        long[] oldKeys = keys;
+        int[] oldChildren = children;
+        keys = new long[oldKeys.length * 2];
+        children = new int[oldKeys.length * 2];
+        mask = keys.length - 1;
+        for (int j = 0; j < oldKeys.length; j++) {
+            if (oldKeys[j] == 0) continue;
+            int i = mix(oldKeys[j]) & mask;
+            while (keys[i] != 0) i = (i + 1) & mask;
+            keys[i] = oldKeys[j];
+            children[i] = oldChildren[j];
+        }
+    }
+
+    private static int mix(long k) {
+        k *= 0x9E3779B97F4A7C15L;
+        return (int) (k ^ (k >>> 32));
+    }
+}
