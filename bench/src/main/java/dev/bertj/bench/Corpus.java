@@ -15,19 +15,13 @@ import java.util.Map;
 final class Corpus {
     private Corpus() { }
 
-    /** {@code $BERTJ_CACHE} or {@code ~/.cache/bertj}. */
-    static Path cache() {
-        String env = System.getenv("BERTJ_CACHE");
-        return env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".cache", "bertj");
-    }
-
     /**
      * SpamAssassin emails (fetched by {@code scripts/fetch-spamassassin.sh}) cut to exactly
      * {@code bytes} bytes of UTF-8, so one benchmark operation is that many bytes and ops/s
      * times bytes is the throughput.
      */
     static List<String> emails(int bytes) throws IOException {
-        Path file = Path.of(System.getProperty("bertj.corpus", cache().resolve("data/spam-assassin/emails.jsonl").toString()));
+        Path file = Path.of(System.getProperty("bertj.corpus", dev.bertj.io.Cache.spamAssassinEmails().toString()));
         if (!Files.isRegularFile(file)) {
             throw new IOException(file + " not found: run scripts/fetch-spamassassin.sh first (or pass -Dbertj.corpus=FILE.jsonl)");
         }

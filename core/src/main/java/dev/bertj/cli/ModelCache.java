@@ -27,9 +27,7 @@ final class ModelCache {
     private ModelCache() { }
 
     static Path root() {
-        String env = System.getenv("BERTJ_CACHE");
-        if (env != null && !env.isBlank()) return Path.of(env);
-        return Path.of(System.getProperty("user.home"), ".cache", "bertj");
+        return dev.bertj.io.Cache.root();
     }
 
     static String describe() {

@@ -83,9 +83,7 @@ class RealTextParityTest {
 
     @Test
     void wholeCorpusWhenFetched() throws IOException {
-        String cache = System.getenv("BERTJ_CACHE");
-        Path root = cache != null && !cache.isBlank() ? Path.of(cache) : Path.of(System.getProperty("user.home"), ".cache", "bertj");
-        Path file = root.resolve("data/spam-assassin/emails.jsonl");
+        Path file = dev.bertj.io.Cache.spamAssassinEmails();
         if (!Files.isRegularFile(file)) {
             // CI fetches the corpus first (.ci/run); on a developer machine run scripts/fetch-spamassassin.sh.
             assertTrue(System.getenv("CI") == null, "CI must fetch the corpus: " + file + " is missing");
