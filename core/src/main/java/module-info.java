@@ -10,6 +10,7 @@ module dev.bertj {
 
     exports dev.bertj.tokenizer;
     exports dev.bertj.io;
+    exports dev.bertj.tensor;
     exports dev.bertj.cpu;
     exports dev.bertj.cli;
 }

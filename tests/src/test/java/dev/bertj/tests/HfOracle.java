@@ -249,14 +249,17 @@ public final class HfOracle implements AutoCloseable {
         int n = e.getIds().length;
         int[] start = new int[n];
         int[] end = new int[n];
+        // DJL's spans count Unicode code points (Rust chars); Java indexes UTF-16 units. A table per
+        // text keeps this linear (offsetByCodePoints from 0 per token is quadratic on long emails).
+        int[] textIndex = utf16Index(text);
+        int[] pairIndex = pair == null ? null : utf16Index(pair);
         for (int i = 0; i < n; i++) {
             if (spans[i] == null) {
                 continue; // DJL gives null where HF's offset_mapping says (0, 0)
             }
-            // DJL's spans count Unicode code points (Rust chars); Java indexes UTF-16 units.
-            String src = seq[i] == 1 ? pair : text;
-            start[i] = src.offsetByCodePoints(0, spans[i].getStart());
-            end[i] = src.offsetByCodePoints(0, spans[i].getEnd());
+            int[] index = seq[i] == 1 ? pairIndex : textIndex;
+            start[i] = index[spans[i].getStart()];
+            end[i] = index[spans[i].getEnd()];
         }
         List<Enc> over = new ArrayList<>();
         for (Encoding o : e.getOverflowing()) {
@@ -264,6 +267,15 @@ public final class HfOracle implements AutoCloseable {
         }
         return new Enc(e.getIds(), e.getTypeIds(), e.getTokens(), e.getWordIds(), e.getAttentionMask(),
                 e.getSpecialTokenMask(), start, end, List.copyOf(over));
+    }
+
+    /** UTF-16 index of each code point of {@code s}, plus its length at the end. */
+    private static int[] utf16Index(String s) {
+        int[] index = new int[s.codePointCount(0, s.length()) + 1];
+        int k = 0;
+        for (int i = 0; i < s.length(); i += Character.charCount(s.codePointAt(i))) index[k++] = i;
+        index[k] = s.length();
+        return index;
     }
 
     /** Writes (once per JVM) the jar's tokenizer.json, edited for casing and padding/truncation side. */

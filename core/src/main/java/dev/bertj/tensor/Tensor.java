@@ -1,0 +1,74 @@
+package dev.bertj.tensor;
+
+import java.util.Arrays;
+
+/**
+ * A dense float32 tensor: a shape and row-major data. Small on purpose: layers index the
+ * {@link #data()} array directly, as the kernels do.
+ */
+public final class Tensor {
+    private final int[] shape;
+    private final float[] data;
+
+    /** Wraps {@code data} (not copied) with this shape; the sizes must agree. */
+    public Tensor(float[] data, int... shape) {
+        long n = numel(shape);
+        if (n != data.length) {
+            throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " holds " + n + " values but data has " + data.length);
+        }
+        this.shape = shape.clone();
+        this.data = data;
+    }
+
+    /** A zero tensor of this shape. */
+    public static Tensor zeros(int... shape) {
+        long n = numel(shape);
+        if (n > Integer.MAX_VALUE - 8) throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " is too large");
+        return new Tensor(new float[(int) n], shape);
+    }
+
+    /** Number of elements of a shape; throws on a negative dimension. */
+    public static long numel(int... shape) {
+        long n = 1;
+        for (int d : shape) {
+            if (d < 0) throw new IllegalArgumentException("negative dimension in shape " + Arrays.toString(shape));
+            n *= d;
+        }
+        return n;
+    }
+
+    /** The shape (a copy). */
+    public int[] shape() {
+        return shape.clone();
+    }
+
+    /** Size of dimension {@code i}; negative {@code i} counts from the end. */
+    public int dim(int i) {
+        return shape[i < 0 ? shape.length + i : i];
+    }
+
+    /** Number of dimensions. */
+    public int rank() {
+        return shape.length;
+    }
+
+    /** Number of elements. */
+    public int size() {
+        return data.length;
+    }
+
+    /** The backing array (not a copy): row-major. */
+    public float[] data() {
+        return data;
+    }
+
+    /** Whether the shape equals {@code expected}. */
+    public boolean hasShape(int... expected) {
+        return Arrays.equals(shape, expected);
+    }
+
+    @Override
+    public String toString() {
+        return "Tensor" + Arrays.toString(shape);
+    }
+}
