@@ -11,6 +11,8 @@ module dev.bertj {
     exports dev.bertj.tokenizer;
     exports dev.bertj.io;
     exports dev.bertj.tensor;
+    exports dev.bertj.nn;
+    exports dev.bertj.model;
     exports dev.bertj.cpu;
     exports dev.bertj.cli;
 }

@@ -19,4 +19,10 @@ public interface Kernels {
      * PyTorch Linear weight is stored), C {@code [M,N]}.
      */
     void matmulTransposed(float[] a, float[] b, float[] c, int m, int n, int k);
+
+    /**
+     * A Linear layer on {@code rows} rows: {@code y[r][o] = b[o] + sum_i x[r][i] * w[o][i]}, with
+     * {@code w} stored {@code [out, in]} as in PyTorch; {@code bias} may be null.
+     */
+    void linear(float[] x, int rows, int in, float[] w, float[] bias, int out, float[] y);
 }

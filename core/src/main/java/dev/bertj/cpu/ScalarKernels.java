@@ -30,4 +30,14 @@ public final class ScalarKernels implements Kernels {
             for (int j = 0; j < n; j++) c[i * n + j] = dot(a, i * k, b, j * k, k);
         }
     }
+
+    @Override
+    public void linear(float[] x, int rows, int in, float[] w, float[] bias, int out, float[] y) {
+        for (int r = 0; r < rows; r++) {
+            for (int o = 0; o < out; o++) {
+                float s = bias == null ? 0f : bias[o];
+                y[r * out + o] = s + dot(x, r * in, w, o * in, in);
+            }
+        }
+    }
 }

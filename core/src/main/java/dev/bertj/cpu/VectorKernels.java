@@ -49,4 +49,59 @@ final class VectorKernels implements Kernels {
             for (int j = 0; j < n; j++) c[i * n + j] = dot(a, i * k, b, j * k, k);
         }
     }
+
+    /** Rows in parallel; four output columns per pass share each load of x. */
+    @Override
+    public void linear(float[] x, int rows, int in, float[] w, float[] bias, int out, float[] y) {
+        java.util.stream.IntStream range = java.util.stream.IntStream.range(0, rows);
+        if ((long) rows * in * out > 1 << 20) range = range.parallel();
+        range.forEach(r -> linearRow(x, r * in, in, w, bias, out, y, r * out));
+    }
+
+    private static void linearRow(float[] x, int xo, int in, float[] w, float[] bias, int out, float[] y, int yo) {
+        int width = F.length();
+        int bound = F.loopBound(in);
+        int o = 0;
+        for (; o + 4 <= out; o += 4) {
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            int w0 = o * in, w1 = w0 + in, w2 = w1 + in, w3 = w2 + in;
+            int i = 0;
+            for (; i < bound; i += width) {
+                FloatVector xv = FloatVector.fromArray(F, x, xo + i);
+                a0 = xv.fma(FloatVector.fromArray(F, w, w0 + i), a0);
+                a1 = xv.fma(FloatVector.fromArray(F, w, w1 + i), a1);
+                a2 = xv.fma(FloatVector.fromArray(F, w, w2 + i), a2);
+                a3 = xv.fma(FloatVector.fromArray(F, w, w3 + i), a3);
+            }
+            float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
+            float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+            for (; i < in; i++) {
+                float xi = x[xo + i];
+                s0 += xi * w[w0 + i];
+                s1 += xi * w[w1 + i];
+                s2 += xi * w[w2 + i];
+                s3 += xi * w[w3 + i];
+            }
+            if (bias != null) {
+                s0 += bias[o];
+                s1 += bias[o + 1];
+                s2 += bias[o + 2];
+                s3 += bias[o + 3];
+            }
+            y[yo + o] = s0;
+            y[yo + o + 1] = s1;
+            y[yo + o + 2] = s2;
+            y[yo + o + 3] = s3;
+        }
+        for (; o < out; o++) {
+            float s = 0f;
+            int wo = o * in;
+            int i = 0;
+            FloatVector acc = FloatVector.zero(F);
+            for (; i < bound; i += width) acc = FloatVector.fromArray(F, x, xo + i).fma(FloatVector.fromArray(F, w, wo + i), acc);
+            s = acc.reduceLanes(VectorOperators.ADD);
+            for (; i < in; i++) s += x[xo + i] * w[wo + i];
+            y[yo + o] = bias == null ? s : s + bias[o];
+        }
+    }
 }

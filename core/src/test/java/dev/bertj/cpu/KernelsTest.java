@@ -63,4 +63,22 @@ class KernelsTest {
         for (int i = 0; i < n; i++) a[i] = (float) r.nextGaussian();
         return a;
     }
+
+    @Test
+    void linearMatchesScalar() {
+        Random r = new Random(4);
+        for (int rows : SIZES) {
+            for (int in : SIZES) {
+                for (int out : new int[] {1, 7, 33}) {
+                    float[] x = rand(r, rows * in), w = rand(r, out * in), b = rand(r, out);
+                    float[] y1 = new float[rows * out], y2 = new float[rows * out];
+                    ref.linear(x, rows, in, w, b, out, y1);
+                    fast.linear(x, rows, in, w, b, out, y2);
+                    for (int i = 0; i < y1.length; i++) {
+                        assertEquals(y1[i], y2[i], 1e-5f * Math.sqrt(in) * 4, "rows=" + rows + " in=" + in + " out=" + out);
+                    }
+                }
+            }
+        }
+    }
 }

@@ -1,0 +1,163 @@
+package dev.bertj.io;
+
+import dev.bertj.tensor.Tensor;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Writes float32 tensors as a safetensors file that HF's {@code safetensors} library and {@link
+ * SafeTensors} both read.
+ *
+ * <p>The header is compact JSON ({@code serde_json}'s spelling), padded with spaces to a multiple
+ * of 8 bytes as HF pads it, so every tensor's data starts 8-byte aligned. Unlike HF, which sorts
+ * tensors by dtype and name, tensors are written in the map's iteration order: pass a {@link
+ * java.util.TreeMap} to get HF's order (all tensors here are F32).
+ *
+ * <p>Writes are atomic: the file is written beside the target under a temporary name, flushed to
+ * disk, then renamed over the target. A reader sees the old file or the new one, never a torn one;
+ * on failure the temporary file is deleted and an existing target is left as it was.
+ */
+public final class SafeTensorsWriter {
+
+    private static final int BUFFER_BYTES = 1 << 16;
+
+    private SafeTensorsWriter() {}
+
+    /**
+     * Writes {@code tensors} as F32 with the given {@code __metadata__}.
+     *
+     * @param file the target; replaced atomically if it exists
+     * @param tensors name to tensor, written in iteration order
+     * @param metadata string-to-string metadata (e.g. {@code format -> pt}), or null for none
+     * @throws SafeTensors.SafeTensorsException if a name is {@code __metadata__} or a name, tensor, key or
+     *     value is null; nothing is written then
+     * @throws IOException if writing fails; {@code file} is then unchanged
+     */
+    public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+        Objects.requireNonNull(file, "file");
+        Objects.requireNonNull(tensors, "tensors");
+        // Snapshot once, so header and data cannot disagree even if the map changes meanwhile.
+        List<Map.Entry<String, Tensor>> entries = new ArrayList<>(tensors.size());
+        Map<String, Object> header = new LinkedHashMap<>();
+        if (metadata != null) {
+            for (Map.Entry<String, String> e : metadata.entrySet()) {
+                if (e.getKey() == null || e.getValue() == null) {
+                    throw new SafeTensors.SafeTensorsException(file + ": __metadata__ keys and values must not be null");
+                }
+            }
+            header.put("__metadata__", new LinkedHashMap<>(metadata));
+        }
+        long offset = 0;
+        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+            String name = e.getKey();
+            Tensor t = e.getValue();
+            if (name == null) throw new SafeTensors.SafeTensorsException(file + ": tensor names must not be null");
+            if (name.equals("__metadata__")) {
+                throw new SafeTensors.SafeTensorsException(file + ": '__metadata__' is reserved and cannot name a tensor");
+            }
+            if (t == null) throw new SafeTensors.SafeTensorsException(file + ": tensor '" + name + "' is null");
+            long end = offset + 4L * t.size();
+            Map<String, Object> info = new LinkedHashMap<>();
+            info.put("dtype", "F32");
+            info.put("shape", t.shape());
+            info.put("data_offsets", new long[] {offset, end});
+            header.put(name, info);
+            entries.add(Map.entry(name, t));
+            offset = end;
+        }
+        byte[] json = Json.write(header).getBytes(StandardCharsets.UTF_8);
+        int padded = (json.length + 7) & ~7;
+        if (padded > SafeTensors.MAX_HEADER_SIZE) {
+            throw new SafeTensors.SafeTensorsException(file + ": header would be " + padded + " bytes, over the limit of "
+                    + SafeTensors.MAX_HEADER_SIZE + " that readers accept");
+        }
+        ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
+        head.putLong(padded).put(json);
+        while (head.hasRemaining()) head.put((byte) ' ');
+        head.flip();
+        writeAtomically(file, ch -> {
+            writeFully(ch, head);
+            ByteBuffer buf = ByteBuffer.allocateDirect(BUFFER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            for (Map.Entry<String, Tensor> e : entries) writeFloats(ch, buf, e.getValue().data());
+        });
+    }
+
+    /** Writes {@code data} as little-endian float32 through {@code buf}. */
+    static void writeFloats(FileChannel ch, ByteBuffer buf, float[] data) throws IOException {
+        FloatBuffer floats = buf.clear().asFloatBuffer(); // inherits buf's little-endian order
+        for (int at = 0; at < data.length; ) {
+            int len = Math.min(floats.capacity(), data.length - at);
+            floats.clear();
+            floats.put(data, at, len);
+            buf.clear().limit(4 * len);
+            writeFully(ch, buf);
+            at += len;
+        }
+    }
+
+    static void writeFully(FileChannel ch, ByteBuffer buf) throws IOException {
+        while (buf.hasRemaining()) ch.write(buf);
+    }
+
+    /** The body of an atomic write: fills the channel of the temporary file. */
+    @FunctionalInterface
+    interface Body {
+        void write(FileChannel ch) throws IOException;
+    }
+
+    /**
+     * Runs {@code body} on a new temporary file beside {@code file}, forces it to disk, then renames
+     * it over {@code file}. On any failure the temporary file is deleted and {@code file} is
+     * untouched. Shared with {@link Npy}.
+     */
+    static void writeAtomically(Path file, Body body) throws IOException {
+        Path target = file.toAbsolutePath();
+        Path dir = target.getParent();
+        // Same directory: a rename is atomic only within one file system.
+        // Not Files.createTempFile: it would make the file mode 0600 instead of the usual umask default.
+        Path temp = dir.resolve("." + target.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
+        try {
+            try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                body.write(ch);
+                ch.force(true); // data on disk before the rename makes it visible, or a crash could leave an empty file
+            }
+            try {
+                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                throw new IOException(file + ": the file system cannot rename atomically, so the file is left unchanged", e);
+            }
+        } catch (Throwable t) {
+            try {
+                Files.deleteIfExists(temp);
+            } catch (IOException e) {
+                t.addSuppressed(e);
+            }
+            throw t;
+        }
+        syncDirectory(dir);
+    }
+
+    /** Makes the rename itself durable; best effort, as not every OS can open a directory. */
+    private static void syncDirectory(Path dir) {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException | UnsupportedOperationException e) {
+            // Windows cannot open directories; the rename has happened either way.
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package dev.bertj.model;
+
+import dev.bertj.cpu.Vectorization;
+import dev.bertj.nn.CrossEntropy;
+import dev.bertj.nn.Linear;
+import dev.bertj.tensor.Tensor;
+import dev.bertj.tokenizer.Batch;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * HF's {@code BertForSequenceClassification}: {@code classifier(dropout(pooler_output))}, with
+ * cross-entropy when labels are given. Checkpoint names are {@code bert.*} and
+ * {@code classifier.weight/bias}; labels map to names through the config's id2label.
+ */
+public final class BertForSequenceClassification {
+    final BertModel bert;
+    final Linear classifier;
+    private final int numLabels;
+
+    BertForSequenceClassification(BertModel bert, Linear classifier) {
+        this.bert = bert;
+        this.classifier = classifier;
+        this.numLabels = classifier.out();
+    }
+
+    /**
+     * Loads a checkpoint directory; a BertModel-only checkpoint gets a new, seeded classifier (with
+     * HF's warning). The label count comes from id2label, else {@code numLabelsIfUnset}.
+     */
+    public static BertForSequenceClassification fromPretrained(Path dir, int numLabelsIfUnset, long seed) throws IOException {
+        BertConfig config = BertConfig.read(BertModel.requireFile(dir.resolve("config.json")));
+        Path st = BertModel.requireFile(dir.resolve("model.safetensors"));
+        Map<String, Tensor> weights = BertModel.loadWeights(st, "bert.");
+        return build(config, weights, st.toString(), numLabelsIfUnset, seed);
+    }
+
+    /** Builds from weights by HF name ({@code bert.} stripped); missing ones are initialised from {@code seed}. */
+    public static BertForSequenceClassification of(BertConfig config, Map<String, Tensor> weights, int numLabelsIfUnset, long seed) {
+        return build(config, weights, "the given weights", numLabelsIfUnset, seed);
+    }
+
+    private static BertForSequenceClassification build(BertConfig config, Map<String, Tensor> weights, String src, int numLabelsIfUnset, long seed) {
+        int n = config.id2label().isEmpty() ? numLabelsIfUnset : config.id2label().size();
+        if (n <= 0) throw new IllegalArgumentException("the number of labels is unknown: config.json has no id2label");
+        WeightSource w = new WeightSource(weights, src, config.initializerRange(), seed);
+        BertModel bert = new BertModel(config, w);
+        WeightSource head = new WeightSource(weights, src, config.initializerRange(), seed + 1);
+        Linear cls = new Linear(head.get("classifier.weight", WeightSource.Init.NORMAL, n, config.hiddenSize()),
+                head.get("classifier.bias", WeightSource.Init.ZEROS, n));
+        head.finish();
+        return new BertForSequenceClassification(bert, cls);
+    }
+
+    /** The encoder. */
+    public BertModel bert() {
+        return bert;
+    }
+
+    /** Number of classes. */
+    public int numLabels() {
+        return numLabels;
+    }
+
+    /** Logits, and the loss when {@code batch} has labels. Inference mode (no dropout). */
+    public ClassifierOutput forward(Batch batch) {
+        BertModelOutput out = bert.forward(batch);
+        int b = batch.batchSize();
+        float[] logits = new float[b * numLabels];
+        classifier.forward(Vectorization.kernels(), out.poolerOutput().data(), b, logits);
+        float loss = batch.labels() == null ? Float.NaN : CrossEntropy.forward(logits, b, numLabels, batch.labels());
+        return new ClassifierOutput(new Tensor(logits, b, numLabels), loss);
+    }
+
+    /** The name of class {@code id} from id2label, else {@code LABEL_id} as HF names them. */
+    public String labelName(int id) {
+        return bert.config.id2label().getOrDefault(id, "LABEL_" + id);
+    }
+}

@@ -1,0 +1,142 @@
+package dev.bertj.model;
+
+import dev.bertj.cpu.Kernels;
+import dev.bertj.cpu.Vectorization;
+import dev.bertj.io.SafeTensors;
+import dev.bertj.tensor.Tensor;
+import dev.bertj.tokenizer.Batch;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * HF's {@code BertModel}: embeddings, an encoder of N {@link BertLayer}s, and the pooler.
+ * Immutable after loading: one instance serves concurrent forward calls, each with its own
+ * activations.
+ */
+public final class BertModel {
+    final BertConfig config;
+    final BertEmbeddings embeddings;
+    final List<BertLayer> layers;
+    final BertPooler pooler;
+    private final Map<String, Tensor> parameters;
+    private final List<String> newlyInitialized;
+    private final Kernels kernels;
+
+    BertModel(BertConfig config, WeightSource w) {
+        this.config = config;
+        this.embeddings = new BertEmbeddings(config, w);
+        List<BertLayer> ls = new ArrayList<>();
+        for (int i = 0; i < config.numHiddenLayers(); i++) ls.add(new BertLayer(config, w, i));
+        this.layers = List.copyOf(ls);
+        this.pooler = new BertPooler(config, w);
+        this.parameters = Collections.unmodifiableMap(new LinkedHashMap<>(w.parameters()));
+        this.newlyInitialized = w.finish();
+        this.kernels = Vectorization.kernels();
+    }
+
+    /**
+     * Loads {@code config.json} and {@code model.safetensors} from a directory. Tensor names may
+     * carry the {@code bert.} prefix of task checkpoints. Missing weights are initialised (seeded)
+     * with a warning naming them, as HF does.
+     */
+    public static BertModel fromPretrained(Path dir) throws IOException {
+        BertConfig config = BertConfig.read(requireFile(dir.resolve("config.json")));
+        Path st = requireFile(dir.resolve("model.safetensors"));
+        return new BertModel(config, new WeightSource(loadWeights(st, "bert."), st.toString(), config.initializerRange(), 42));
+    }
+
+    /** A model with these weights (HF names, prefix stripped); missing ones are initialised from {@code seed}. */
+    public static BertModel of(BertConfig config, Map<String, Tensor> weights, long seed) {
+        return new BertModel(config, new WeightSource(weights, "the given weights", config.initializerRange(), seed));
+    }
+
+    static Path requireFile(Path p) throws IOException {
+        if (!Files.isRegularFile(p)) throw new java.nio.file.NoSuchFileException(p.toString(), null, "missing model file");
+        return p;
+    }
+
+    /** All tensors of a safetensors file, with {@code stripPrefix} removed from names that have it. */
+    static Map<String, Tensor> loadWeights(Path file, String stripPrefix) throws IOException {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        try (SafeTensors st = SafeTensors.open(file)) {
+            for (String name : st.names()) {
+                // Buffers such as embeddings.position_ids (I64) are not weights.
+                if (!List.of("F32", "F16", "BF16").contains(st.info(name).dtype())) continue;
+                String key = name.startsWith(stripPrefix) ? name.substring(stripPrefix.length()) : name;
+                out.put(key, st.load(name));
+            }
+        }
+        return out;
+    }
+
+    /** The configuration. */
+    public BertConfig config() {
+        return config;
+    }
+
+    /** Every weight by HF name (without {@code bert.}), in module order. */
+    public Map<String, Tensor> parameters() {
+        return parameters;
+    }
+
+    /** Names the checkpoint lacked, initialised at load (empty for a complete checkpoint). */
+    public List<String> newlyInitialized() {
+        return newlyInitialized;
+    }
+
+    /** Whether the pooler came from the checkpoint rather than from initialisation. */
+    public boolean hasPretrainedPooler() {
+        return !newlyInitialized.contains("pooler.dense.weight");
+    }
+
+    /** Forward on a collated batch (no hidden states or attentions). */
+    public BertModelOutput forward(Batch batch) {
+        return forward(batch.inputIds(), batch.tokenTypeIds(), batch.attentionMask(), batch.batchSize(), batch.seqLen(), false, false);
+    }
+
+    /**
+     * The forward pass in inference mode.
+     *
+     * @param inputIds [B*S] row-major
+     * @param tokenTypeIds [B*S], or null for all zeros
+     * @param attentionMask [B*S] of 0/1, or null for all ones
+     */
+    public BertModelOutput forward(int[] inputIds, int[] tokenTypeIds, int[] attentionMask, int batch, int seq,
+                                   boolean outputHiddenStates, boolean outputAttentions) {
+        int h = config.hiddenSize(), heads = config.numAttentionHeads();
+        if (seq > config.maxPositionEmbeddings()) {
+            throw new IllegalArgumentException("sequence length " + seq + " is longer than max_position_embeddings "
+                    + config.maxPositionEmbeddings() + "; truncate the input (e.g. --max-length " + config.maxPositionEmbeddings() + ")");
+        }
+        int n = batch * seq;
+        checkLength("input_ids", inputIds, n, batch, seq);
+        if (tokenTypeIds != null) checkLength("token_type_ids", tokenTypeIds, n, batch, seq);
+        if (attentionMask != null) checkLength("attention_mask", attentionMask, n, batch, seq);
+        List<Tensor> hidden = new ArrayList<>(), attn = new ArrayList<>();
+        float[] x = new float[n * h];
+        embeddings.forward(inputIds, tokenTypeIds, batch, seq, x);
+        if (outputHiddenStates) hidden.add(new Tensor(x.clone(), batch, seq, h));
+        for (BertLayer layer : layers) {
+            float[] y = new float[n * h];
+            float[] probs = outputAttentions ? new float[batch * heads * seq * seq] : null;
+            layer.forward(kernels, x, attentionMask, batch, seq, y, probs);
+            x = y;
+            if (outputHiddenStates) hidden.add(new Tensor(x.clone(), batch, seq, h));
+            if (outputAttentions) attn.add(new Tensor(probs, batch, heads, seq, seq));
+        }
+        float[] pooled = new float[batch * h];
+        pooler.forward(kernels, x, batch, seq, pooled);
+        return new BertModelOutput(new Tensor(x, batch, seq, h), new Tensor(pooled, batch, h), List.copyOf(hidden), List.copyOf(attn));
+    }
+
+    private static void checkLength(String what, int[] a, int n, int batch, int seq) {
+        if (a.length != n) throw new IllegalArgumentException(what + " has " + a.length + " values; batch " + batch + " x seq " + seq + " needs " + n);
+    }
+}

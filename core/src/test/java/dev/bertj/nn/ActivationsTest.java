@@ -1,0 +1,25 @@
+package dev.bertj.nn;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+class ActivationsTest {
+    /** Expected values: CPython's math.erf (C libm), printed with repr(). */
+    @Test
+    void erfMatchesLibm() {
+        double[][] cases = {
+                {-5.5, -0.9999999999999927}, {-3.2, -0.9999939742388483}, {-1.0, -0.8427007929497149},
+                {-0.3, -0.3286267594591274}, {0.0, 0.0}, {1e-8, 1.1283791670955126e-08}, {0.5, 0.5204998778130465},
+                {1.0, 0.8427007929497149}, {2.0, 0.9953222650189527}, {2.9999, 0.9999778955735178},
+                {3.0, 0.9999779095030014}, {3.5, 0.9999992569016276}, {4.0, 0.9999999845827421}, {6.0, 1.0}};
+        for (double[] c : cases) assertEquals(c[1], Activations.erf(c[0]), 1e-14, "erf(" + c[0] + ")");
+    }
+
+    @Test
+    void exactGeluIsNotTheTanhApproximation() {
+        // gelu(1) = 0.5 * (1 + erf(1/sqrt 2)) = 0.8413447460685429 (the normal CDF at 1, by definition).
+        assertEquals(0.8413447460685429, Activations.gelu(1.0), 1e-14);
+        assertEquals(0.8411919906082768, Activations.geluTanh(1.0), 1e-14);
+    }
+}
