@@ -1,5 +1,12 @@
 package dev.bertj.cli;
 
+import dev.bertj.model.BertClassifier;
+import dev.bertj.model.BertConfig;
+import dev.bertj.model.BertForSequenceClassification;
+import dev.bertj.model.BertModel;
+import dev.bertj.model.BertModelOutput;
+import dev.bertj.model.ClassifierOutput;
+import dev.bertj.tensor.Tensor;
 import dev.bertj.tokenizer.Batch;
 import dev.bertj.tokenizer.BertTokenizer;
 import dev.bertj.tokenizer.DataCollatorWithPadding;
@@ -28,7 +35,7 @@ final class DemoCommand implements Command {
 
     @Override
     public String summary() {
-        return "the notebook's BERT walkthrough on the default model (tokenizer part)";
+        return "the notebook's BERT walkthrough on the default model, end to end";
     }
 
     @Override
@@ -39,17 +46,22 @@ final class DemoCommand implements Command {
                 Reproduces the notebook "Understanding Inputs/Outputs for BERT" on the default model
                 (all-MiniLM-L6-v2, whose tokenizer is bert-base-uncased's): the vocab size, both
                 sentences' input_ids, tokens, token_type_ids and attention_mask, convert_tokens_to_string,
-                the special tokens with their ids, and the batch padded by DataCollatorWithPadding.
+                the special tokens with their ids, the batch padded by DataCollatorWithPadding, the
+                BertModel outputs and their shapes, the notebook's custom classification head (pooler,
+                256 hidden units, 2 classes) with its loss and logits, BertForSequenceClassification
+                with id2label {0: 'neg', 1: 'pos'}, and the config as JSON. The heads are newly
+                initialised (seed 42), as in the notebook, so their logits are not meaningful yet.
                 """;
     }
 
     @Override
     public int run(String[] argv, BufferedReader in, PrintStream out, PrintStream err) throws Exception {
         Args a = new Args(name(), argv, Set.of("model"), Set.of());
-        String model = a.has("model") ? a.get("model") : ModelCache.DEFAULT;
-        BertTokenizer tok = BertTokenizer.fromPretrained(ModelCache.resolve(model));
+        String modelName = a.has("model") ? a.get("model") : ModelCache.DEFAULT;
+        java.nio.file.Path dir = ModelCache.resolve(modelName);
+        BertTokenizer tok = BertTokenizer.fromPretrained(dir);
 
-        out.println("== Tokenizer (" + model + ") ==");
+        out.println("== Tokenizer (" + modelName + ") ==");
         out.println("Pretrained tokenizer vocab size " + tok.vocabSize());
         out.println();
         EncodeOptions truncate = EncodeOptions.builder().truncation(EncodeOptions.Truncation.LONGEST_FIRST).build();
@@ -79,7 +91,62 @@ final class DemoCommand implements Command {
         out.println("attention_mask:");
         for (int i = 0; i < batch.batchSize(); i++) out.println("  " + Arrays.toString(batch.attentionMask(i)));
         out.println("labels: " + Arrays.toString(batch.labels()));
+        out.println();
+
+        BertModel model = BertModel.fromPretrained(dir);
+        BertModelOutput mo = model.forward(batch);
+        out.println("== BertModel outputs ==");
+        out.println("keys: [last_hidden_state, pooler_output]");
+        out.println("last_hidden_state.shape: " + Arrays.toString(mo.lastHiddenState().shape()));
+        out.println("pooler_output.shape:     " + Arrays.toString(mo.poolerOutput().shape()));
+        out.println("last_hidden_state[0, 0, :5]: " + head(mo.lastHiddenState(), 5));
+        if (!model.hasPretrainedPooler()) out.println("(this checkpoint has no pooler weights; the pooler is newly initialised, as HF does)");
+        out.println();
+
+        BertConfig custom = model.config().with("ff_output_dim", 256).with("n_classes", 2).with("ff_dropout", 0.1)
+                .with("pooler", true).with("cls_only", false).with("average_all", false);
+        BertClassifier classifier = BertClassifier.of(BertModel.of(custom, model.parameters(), 42), java.util.Map.of(), 42);
+        ClassifierOutput co = classifier.forward(batch);
+        out.println("== Custom classification head (pooler -> Linear(" + model.config().hiddenSize() + ", 256) -> ReLU -> Dropout(0.1) -> Linear(256, 2)) ==");
+        out.printf("loss: %.4f%n", co.loss());
+        out.println("logits.shape: " + Arrays.toString(co.logits().shape()));
+        out.println("logits: " + rows(co.logits()));
+        out.println();
+
+        BertConfig labelled = model.config().withLabels(List.of("neg", "pos"))
+                .with("architectures", List.of("BertForSequenceClassification"));
+        BertForSequenceClassification seq = BertForSequenceClassification.of(labelled, model.parameters(), 2, 42);
+        ClassifierOutput so = seq.forward(batch);
+        out.println("== BertForSequenceClassification, id2label {0: 'neg', 1: 'pos'} ==");
+        out.println("keys: [loss, logits]");
+        out.println("logits: " + rows(so.logits()));
+        out.printf("loss: %.4f%n", so.loss());
+        float[] l = so.logits().data();
+        for (int i = 0; i < batch.batchSize(); i++) {
+            int best = l[i * 2 + 1] > l[i * 2] ? 1 : 0;
+            out.println("prediction " + i + ": " + seq.labelName(best));
+        }
+        out.println();
+        out.println("== config ==");
+        out.println(labelled.toJson());
         return 0;
+    }
+
+    private static String head(Tensor t, int n) {
+        StringBuilder sb = new StringBuilder("[");
+        for (int i = 0; i < n; i++) sb.append(i > 0 ? ", " : "").append(String.format("%.4f", t.data()[i]));
+        return sb.append(']').toString();
+    }
+
+    private static String rows(Tensor t) {
+        int cols = t.dim(-1);
+        StringBuilder sb = new StringBuilder("[");
+        for (int r = 0; r < t.size() / cols; r++) {
+            sb.append(r > 0 ? ", [" : "[");
+            for (int c = 0; c < cols; c++) sb.append(c > 0 ? ", " : "").append(String.format("%.4f", t.data()[r * cols + c]));
+            sb.append(']');
+        }
+        return sb.append(']').toString();
     }
 
     private static String pyList(List<String> items) {

@@ -12,7 +12,8 @@ import java.util.List;
 
 /** The {@code ./bertj} command line. */
 public final class Main {
-    private static final List<Command> COMMANDS = List.of(new DemoCommand(), new TokenizeCommand());
+    private static final List<Command> COMMANDS = List.of(new DemoCommand(), new TokenizeCommand(), new ForwardCommand(),
+            new EmbedCommand(), new ConvertCommand());
 
     private Main() { }
 

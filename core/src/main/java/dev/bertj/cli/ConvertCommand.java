@@ -1,0 +1,108 @@
+package dev.bertj.cli;
+
+import dev.bertj.io.Json;
+import dev.bertj.io.OnnxBertConverter;
+import dev.bertj.io.SafeTensorsWriter;
+import dev.bertj.model.BertConfig;
+import dev.bertj.tokenizer.BertNormalizer;
+import dev.bertj.tokenizer.BertTokenizer;
+import dev.bertj.tokenizer.SpecialTokens;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/** {@code ./bertj convert}: an exported BERT ONNX file plus its tokenizer.json into a bertj/HF model directory. */
+final class ConvertCommand implements Command {
+    @Override
+    public String name() {
+        return "convert";
+    }
+
+    @Override
+    public String summary() {
+        return "convert a BERT ONNX export and its tokenizer.json into model.safetensors + config.json";
+    }
+
+    @Override
+    public String help() {
+        return """
+                Usage: ./bertj convert --onnx MODEL.onnx --tokenizer tokenizer.json --out DIR
+
+                Reads the ONNX protobuf (pure Java), maps each weight back to its Hugging Face name
+                through the graph node that consumes it (Linear weights are stored [in, out] and are
+                transposed to [out, in]), infers the config (heads from the Reshape shapes, eps, GELU
+                kind) and writes DIR/model.safetensors, config.json, vocab.txt, tokenizer_config.json
+                and tokenizer.json. Each file is written atomically; progress goes to stderr.
+                """;
+    }
+
+    @Override
+    public int run(String[] argv, BufferedReader in, PrintStream out, PrintStream err) throws Exception {
+        Args a = new Args(name(), argv, Set.of("onnx", "tokenizer", "out"), Set.of());
+        Path onnx = Path.of(a.require("onnx")), tokenizer = Path.of(a.require("tokenizer")), dir = Path.of(a.require("out"));
+        convert(onnx, tokenizer, dir, err);
+        out.println("wrote " + dir.resolve("model.safetensors") + ", config.json, vocab.txt, tokenizer_config.json, tokenizer.json");
+        return 0;
+    }
+
+    /** The conversion, shared with the default-model cache. */
+    static void convert(Path onnx, Path tokenizerJson, Path dir, PrintStream progress) throws IOException {
+        BertTokenizer tok = BertTokenizer.fromPretrained(tokenizerJson);
+        progress.println("bertj convert: reading " + onnx);
+        int[] last = {-1};
+        OnnxBertConverter.Converted c = OnnxBertConverter.convert(onnx, (done, total, name) -> {
+            int pct = total == 0 ? 100 : done * 100 / total;
+            if (pct / 10 != last[0] / 10 || done == total) {
+                progress.printf("bertj convert: %3d%% (%d/%d tensors) %s%n", pct, done, total, name);
+                last[0] = pct;
+            }
+        });
+        BertConfig config = BertConfig.of(c.config()).with("pad_token_id", (long) tok.specialTokens().padId());
+        if (config.vocabSize() != tok.vocabSize()) {
+            throw new IllegalArgumentException(tokenizerJson + " has " + tok.vocabSize() + " tokens but " + onnx
+                    + " has a vocabulary of " + config.vocabSize());
+        }
+        Files.createDirectories(dir);
+        SafeTensorsWriter.write(dir.resolve("model.safetensors"), c.weights(), Map.of("format", "pt"));
+        writeAtomically(dir.resolve("config.json"), config.toJson() + "\n");
+        writeAtomically(dir.resolve("vocab.txt"), String.join("\n", tok.vocab().tokens()) + "\n");
+        writeAtomically(dir.resolve("tokenizer_config.json"), tokenizerConfig(tok, config.maxPositionEmbeddings()));
+        Path copy = dir.resolve("tokenizer.json");
+        if (!copy.toAbsolutePath().equals(tokenizerJson.toAbsolutePath())) {
+            Path tmp = copy.resolveSibling(".tokenizer.json.tmp");
+            Files.copy(tokenizerJson, tmp, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(tmp, copy, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        }
+        progress.println("bertj convert: done (" + c.weights().size() + " tensors) -> " + dir);
+    }
+
+    static String tokenizerConfig(BertTokenizer tok, int maxLength) {
+        BertNormalizer n = tok.normalizer();
+        SpecialTokens s = tok.specialTokens();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("do_lower_case", n.lowercase());
+        m.put("strip_accents", n.stripAccents());
+        m.put("tokenize_chinese_chars", n.handleChineseChars());
+        m.put("model_max_length", (long) (tok.modelMaxLength() == Integer.MAX_VALUE ? maxLength : tok.modelMaxLength()));
+        m.put("unk_token", s.unk());
+        m.put("sep_token", s.sep());
+        m.put("pad_token", s.pad());
+        m.put("cls_token", s.cls());
+        m.put("mask_token", s.mask());
+        m.put("tokenizer_class", "BertTokenizer");
+        return Json.writePretty(m) + "\n";
+    }
+
+    static void writeAtomically(Path file, String text) throws IOException {
+        Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
+        Files.writeString(tmp, text);
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+}

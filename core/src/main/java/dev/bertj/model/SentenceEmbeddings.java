@@ -1,0 +1,43 @@
+package dev.bertj.model;
+
+/**
+ * Sentence embeddings from token states, with sentence-transformers' conventions: mean pooling
+ * weights tokens by the attention mask (padding never counts), cls takes token 0, and
+ * normalization divides by the L2 norm (clamped at 1e-12, as torch.nn.functional.normalize).
+ */
+public final class SentenceEmbeddings {
+    private SentenceEmbeddings() { }
+
+    /** {@code sum_s h[b,s,:] * mask[b,s] / max(sum_s mask[b,s], 1e-9)}: [B, H]. */
+    public static float[] mean(float[] hidden, int[] mask, int batch, int seq, int h) {
+        float[] f = new float[batch * h];
+        for (int r = 0; r < batch; r++) {
+            int count = 0;
+            for (int t = 0; t < seq; t++) {
+                if (mask != null && mask[r * seq + t] == 0) continue;
+                count++;
+                for (int i = 0; i < h; i++) f[r * h + i] += hidden[(r * seq + t) * h + i];
+            }
+            float inv = 1f / Math.max(count, 1e-9f);
+            for (int i = 0; i < h; i++) f[r * h + i] *= inv;
+        }
+        return f;
+    }
+
+    /** Token 0 of each row: [B, H]. */
+    public static float[] cls(float[] hidden, int batch, int seq, int h) {
+        float[] f = new float[batch * h];
+        for (int r = 0; r < batch; r++) System.arraycopy(hidden, r * seq * h, f, r * h, h);
+        return f;
+    }
+
+    /** L2-normalizes each row of {@code x} [rows, h] in place. */
+    public static void normalize(float[] x, int rows, int h) {
+        for (int r = 0; r < rows; r++) {
+            double sq = 0;
+            for (int i = 0; i < h; i++) sq += (double) x[r * h + i] * x[r * h + i];
+            float inv = (float) (1.0 / Math.max(Math.sqrt(sq), 1e-12));
+            for (int i = 0; i < h; i++) x[r * h + i] *= inv;
+        }
+    }
+}
