@@ -15,4 +15,5 @@ module dev.bertj {
     exports dev.bertj.model;
     exports dev.bertj.cpu;
     exports dev.bertj.cli;
+    exports dev.bertj.train;
 }

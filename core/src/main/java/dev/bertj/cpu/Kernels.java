@@ -25,4 +25,14 @@ public interface Kernels {
      * {@code w} stored {@code [out, in]} as in PyTorch; {@code bias} may be null.
      */
     void linear(float[] x, int rows, int in, float[] w, float[] bias, int out, float[] y);
+
+    /**
+     * Backward of {@link #linear}:
+     * <pre>
+     * dx[r][i]  = sum_o dy[r][o] * w[o][i]        (skipped when dx is null)
+     * dw[o][i] += sum_r dy[r][o] * x[r][i]
+     * db[o]    += sum_r dy[r][o]                  (skipped when db is null)
+     * </pre>
+     */
+    void linearBackward(float[] x, float[] dy, int rows, int in, float[] w, int out, float[] dx, float[] dw, float[] db);
 }

@@ -40,4 +40,24 @@ public final class ScalarKernels implements Kernels {
             }
         }
     }
+
+    @Override
+    public void linearBackward(float[] x, float[] dy, int rows, int in, float[] w, int out, float[] dx, float[] dw, float[] db) {
+        if (dx != null) {
+            for (int r = 0; r < rows; r++) {
+                for (int i = 0; i < in; i++) {
+                    float s = 0f;
+                    for (int o = 0; o < out; o++) s += dy[r * out + o] * w[o * in + i];
+                    dx[r * in + i] = s;
+                }
+            }
+        }
+        for (int o = 0; o < out; o++) {
+            for (int r = 0; r < rows; r++) {
+                float d = dy[r * out + o];
+                if (db != null) db[o] += d;
+                for (int i = 0; i < in; i++) dw[o * in + i] += d * x[r * in + i];
+            }
+        }
+    }
 }

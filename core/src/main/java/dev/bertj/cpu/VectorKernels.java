@@ -104,4 +104,32 @@ final class VectorKernels implements Kernels {
             y[yo + o] = bias == null ? s : s + bias[o];
         }
     }
+
+    /** dx row by row and dw output by output, each an axpy chain along the contiguous dimension. */
+    @Override
+    public void linearBackward(float[] x, float[] dy, int rows, int in, float[] w, int out, float[] dx, float[] dw, float[] db) {
+        boolean big = (long) rows * in * out > 1 << 20;
+        if (dx != null) {
+            java.util.stream.IntStream r = java.util.stream.IntStream.range(0, rows);
+            if (big) r = r.parallel();
+            r.forEach(row -> {
+                java.util.Arrays.fill(dx, row * in, row * in + in, 0f);
+                for (int o = 0; o < out; o++) {
+                    float d = dy[row * out + o];
+                    if (d != 0f) axpy(d, w, o * in, dx, row * in, in);
+                }
+            });
+        }
+        java.util.stream.IntStream os = java.util.stream.IntStream.range(0, out);
+        if (big) os = os.parallel();
+        os.forEach(o -> {
+            float sum = 0f;
+            for (int row = 0; row < rows; row++) {
+                float d = dy[row * out + o];
+                sum += d;
+                if (d != 0f) axpy(d, x, row * in, dw, o * in, in);
+            }
+            if (db != null) db[o] += sum;
+        });
+    }
 }

@@ -3,6 +3,8 @@ package dev.bertj.model;
 import dev.bertj.cpu.Kernels;
 import dev.bertj.cpu.Vectorization;
 import dev.bertj.nn.CrossEntropy;
+import dev.bertj.nn.Dropout;
+import dev.bertj.nn.Gradients;
 import dev.bertj.nn.Linear;
 import dev.bertj.tensor.Tensor;
 import dev.bertj.tokenizer.Batch;
@@ -74,6 +76,81 @@ public final class BertClassifier {
             throw new IllegalArgumentException("config.json needs a positive integer " + key + " for the custom head, got " + v);
         }
         return num.intValue();
+    }
+
+    /** Every weight by checkpoint name: the encoder's (unprefixed) and {@code classification_head.{0,3}.*}. */
+    public Map<String, Tensor> parameters() {
+        Map<String, Tensor> m = new java.util.LinkedHashMap<>(bert.parameters());
+        m.put("classification_head.0.weight", head0.weight());
+        m.put("classification_head.0.bias", head0.bias());
+        m.put("classification_head.3.weight", head3.weight());
+        m.put("classification_head.3.bias", head3.bias());
+        return m;
+    }
+
+    /**
+     * One training forward and backward: logits and mean loss, gradients accumulated into {@code g}.
+     * <pre>
+     * f = pool(hidden);  z = head0(f);  a = dropout(relu(z));  logits = head3(a)
+     * da = head3'(CE');  dz = relu'(dropout'(da));  df = head0'(dz);  then pool' and BertModel backward
+     * </pre>
+     */
+    public ClassifierOutput trainStep(Batch batch, TrainMode mode, Gradients g) {
+        if (batch.labels() == null) throw new IllegalArgumentException("training needs labels");
+        Kernels k = Vectorization.kernels();
+        BertModel.TrainPass pass = bert.forwardTrain(batch, mode);
+        int b = batch.batchSize(), s = batch.seqLen(), h = bert.config().hiddenSize();
+        float[] hidden = pass.output().lastHiddenState().data();
+        float[] features = switch (pooling) {
+            case POOLER -> pass.output().poolerOutput().data();
+            case CLS_ONLY -> SentenceEmbeddings.cls(hidden, b, s, h);
+            case AVERAGE_ALL -> SentenceEmbeddings.mean(hidden, batch.attentionMask(), b, s, h);
+        };
+        int ff = head0.out(), n = head3.out();
+        float[] z = new float[b * ff];
+        head0.forward(k, features, b, z);
+        float[] a = z.clone();
+        for (int i = 0; i < a.length; i++) a[i] = Math.max(0f, a[i]);
+        float p = ffDropout();
+        boolean[] keep = mode.drop(a, a.length, p, TrainMode.CLASSIFIER);
+        float[] logits = new float[b * n];
+        head3.forward(k, a, b, logits);
+        float loss = CrossEntropy.forward(logits, b, n, batch.labels());
+        float[] dLogits = CrossEntropy.backward(logits, b, n, batch.labels());
+        float[] da = new float[b * ff];
+        head3.backward(k, "classification_head.3", a, dLogits, b, da, g);
+        Dropout.backward(da, da.length, p, keep);
+        for (int i = 0; i < da.length; i++) if (z[i] <= 0f) da[i] = 0f;
+        float[] df = new float[b * h];
+        head0.backward(k, "classification_head.0", features, da, b, df, g);
+        float[] dHidden = null, dPooled = null;
+        switch (pooling) {
+            case POOLER -> dPooled = df;
+            case CLS_ONLY -> {
+                dHidden = new float[b * s * h];
+                for (int r = 0; r < b; r++) System.arraycopy(df, r * h, dHidden, r * s * h, h);
+            }
+            case AVERAGE_ALL -> {
+                dHidden = new float[b * s * h];
+                int[] mask = batch.attentionMask();
+                for (int r = 0; r < b; r++) {
+                    int count = 0;
+                    for (int t = 0; t < s; t++) if (mask == null || mask[r * s + t] != 0) count++;
+                    float inv = 1f / Math.max(count, 1);
+                    for (int t = 0; t < s; t++) {
+                        if (mask != null && mask[r * s + t] == 0) continue;
+                        for (int i = 0; i < h; i++) dHidden[(r * s + t) * h + i] = df[r * h + i] * inv;
+                    }
+                }
+            }
+        }
+        bert.backward(pass, dHidden, dPooled, g);
+        return new ClassifierOutput(new Tensor(logits, b, n), loss);
+    }
+
+    private float ffDropout() {
+        Object v = bert.config().toMap().get("ff_dropout");
+        return v instanceof Number num ? num.floatValue() : bert.config().hiddenDropoutProb();
     }
 
     /** The pooling in use. */

@@ -2,6 +2,8 @@ package dev.bertj.model;
 
 import dev.bertj.cpu.Vectorization;
 import dev.bertj.nn.CrossEntropy;
+import dev.bertj.nn.Dropout;
+import dev.bertj.nn.Gradients;
 import dev.bertj.nn.Linear;
 import dev.bertj.tensor.Tensor;
 import dev.bertj.tokenizer.Batch;
@@ -71,6 +73,42 @@ public final class BertForSequenceClassification {
         float[] logits = new float[b * numLabels];
         classifier.forward(Vectorization.kernels(), out.poolerOutput().data(), b, logits);
         float loss = batch.labels() == null ? Float.NaN : CrossEntropy.forward(logits, b, numLabels, batch.labels());
+        return new ClassifierOutput(new Tensor(logits, b, numLabels), loss);
+    }
+
+    /** Every weight by checkpoint name ({@code bert.*}, {@code classifier.*}), as HF saves this model. */
+    public Map<String, Tensor> parameters() {
+        Map<String, Tensor> m = new java.util.LinkedHashMap<>();
+        bert.parameters().forEach((k, v) -> m.put("bert." + k, v));
+        m.put("classifier.weight", classifier.weight());
+        m.put("classifier.bias", classifier.bias());
+        return m;
+    }
+
+    /**
+     * One training forward and backward: logits and mean loss, with every parameter's gradient
+     * (checkpoint names) accumulated into {@code g}.
+     * <pre>
+     * logits = classifier(dropout(pooler_output));  dlogits = CE'(logits, labels)
+     * dpooled = dropout'(classifier'(dlogits));  then BertModel backward
+     * </pre>
+     */
+    public ClassifierOutput trainStep(Batch batch, TrainMode mode, Gradients g) {
+        if (batch.labels() == null) throw new IllegalArgumentException("training needs labels");
+        var k = Vectorization.kernels();
+        BertModel.TrainPass pass = bert.forwardTrain(batch, mode);
+        int b = batch.batchSize(), h = bert.config().hiddenSize();
+        float[] pooled = pass.output().poolerOutput().data().clone();
+        float p = bert.config().classifierDropout();
+        boolean[] keep = mode.drop(pooled, b * h, p, TrainMode.CLASSIFIER);
+        float[] logits = new float[b * numLabels];
+        classifier.forward(k, pooled, b, logits);
+        float loss = CrossEntropy.forward(logits, b, numLabels, batch.labels());
+        float[] dLogits = CrossEntropy.backward(logits, b, numLabels, batch.labels());
+        float[] dPooled = new float[b * h];
+        classifier.backward(k, "classifier", pooled, dLogits, b, dPooled, g);
+        Dropout.backward(dPooled, b * h, p, keep);
+        bert.backward(pass, null, dPooled, g.view("bert."));
         return new ClassifierOutput(new Tensor(logits, b, numLabels), loss);
     }
 

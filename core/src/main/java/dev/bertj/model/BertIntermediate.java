@@ -2,14 +2,26 @@ package dev.bertj.model;
 
 import dev.bertj.cpu.Kernels;
 import dev.bertj.nn.Activations;
+import dev.bertj.nn.Gradients;
 import dev.bertj.nn.Linear;
 
-/** {@code intermediate}: {@code act(dense(x))}, H → intermediate_size, act = config.hidden_act (exact erf GELU for BERT). */
+/**
+ * {@code intermediate}: {@code act(dense(x))}, H → intermediate_size, act = config.hidden_act
+ * (exact erf GELU for BERT).
+ * <pre>
+ * backward: dx = dense'(dout * act'(dense(x)))
+ * </pre>
+ */
 public final class BertIntermediate {
     final Linear dense;
     private final String act;
+    private final String prefix;
+
+    /** What backward needs: the input and the pre-activation. */
+    record Ctx(float[] x, float[] pre, int rows) { }
 
     BertIntermediate(BertConfig c, WeightSource w, String prefix) {
+        this.prefix = prefix;
         dense = new Linear(w.get(prefix + "dense.weight", WeightSource.Init.NORMAL, c.intermediateSize(), c.hiddenSize()),
                 w.get(prefix + "dense.bias", WeightSource.Init.ZEROS, c.intermediateSize()));
         act = c.hiddenAct();
@@ -18,5 +30,18 @@ public final class BertIntermediate {
     void forward(Kernels k, float[] x, int rows, float[] out) {
         dense.forward(k, x, rows, out);
         Activations.apply(act, out, rows * dense.out());
+    }
+
+    Ctx forwardTrain(Kernels k, float[] x, int rows, float[] out) {
+        dense.forward(k, x, rows, out);
+        float[] pre = out.clone();
+        Activations.apply(act, out, rows * dense.out());
+        return new Ctx(x, pre, rows);
+    }
+
+    /** Backward: {@code dOut} is consumed; {@code dx} receives d loss / d x. */
+    void backward(Kernels k, Ctx c, float[] dOut, float[] dx, Gradients g) {
+        Activations.backward(act, c.pre, dOut, c.rows * dense.out());
+        dense.backward(k, prefix + "dense", c.x, dOut, c.rows, dx, g);
     }
 }

@@ -1,12 +1,14 @@
 package dev.bertj.model;
 
 import dev.bertj.cpu.Kernels;
+import dev.bertj.nn.Gradients;
 
 /**
  * {@code encoder.layer.N}: self-attention with its output block, then the feed-forward block.
  * <pre>
- * a = LayerNorm(x + dense(SelfAttention(x)))            attention.self, attention.output
- * y = LayerNorm(a + dense(act(dense(a))))               intermediate, output
+ * a = LayerNorm(x + dropout(dense(SelfAttention(x))))         attention.self, attention.output
+ * y = LayerNorm(a + dropout(dense(act(dense(a)))))            intermediate, output
+ * backward runs the same blocks in reverse; each residual adds its gradient to the block's input.
  * </pre>
  */
 public final class BertLayer {
@@ -14,11 +16,16 @@ public final class BertLayer {
     final BertSelfOutput attentionOutput;
     final BertIntermediate intermediate;
     final BertOutput output;
+    private final int index;
     private final int hidden;
     private final int inter;
 
+    /** What backward needs, per block. */
+    record Ctx(BertSelfAttention.Ctx self, BertSelfOutput.Ctx attnOut, BertIntermediate.Ctx mid, BertSelfOutput.Ctx out, int rows) { }
+
     BertLayer(BertConfig c, WeightSource w, int index) {
         String p = "encoder.layer." + index + ".";
+        this.index = index;
         attentionSelf = new BertSelfAttention(c, w, p + "attention.self.");
         attentionOutput = new BertSelfOutput(c, w, p + "attention.output.");
         intermediate = new BertIntermediate(c, w, p + "intermediate.");
@@ -27,7 +34,7 @@ public final class BertLayer {
         inter = c.intermediateSize();
     }
 
-    /** Maps {@code x} to {@code out} (distinct arrays of [rows, H]). */
+    /** Inference: maps {@code x} to {@code out} (distinct arrays of [rows, H]). */
     void forward(Kernels k, float[] x, int[] mask, int batch, int seq, float[] out, float[] probsOut) {
         int rows = batch * seq;
         float[] context = new float[rows * hidden];
@@ -37,5 +44,33 @@ public final class BertLayer {
         float[] mid = new float[rows * inter];
         intermediate.forward(k, attended, rows, mid);
         output.forward(k, mid, attended, rows, out);
+    }
+
+    Ctx forwardTrain(Kernels k, float[] x, int[] mask, int batch, int seq, float[] out, TrainMode mode) {
+        int rows = batch * seq;
+        float[] context = new float[rows * hidden];
+        BertSelfAttention.Ctx self = attentionSelf.forwardTrain(k, x, mask, batch, seq, context, mode, TrainMode.layerSite(index, 0));
+        float[] attended = new float[rows * hidden];
+        BertSelfOutput.Ctx ao = attentionOutput.forwardTrain(k, context, x, rows, attended, mode, TrainMode.layerSite(index, 1));
+        float[] mid = new float[rows * inter];
+        BertIntermediate.Ctx mc = intermediate.forwardTrain(k, attended, rows, mid);
+        BertSelfOutput.Ctx oc = output.forwardTrain(k, mid, attended, rows, out, mode, TrainMode.layerSite(index, 2));
+        return new Ctx(self, ao, mc, oc, rows);
+    }
+
+    /** Backward: {@code dOut} is consumed; returns d loss / d x. */
+    float[] backward(Kernels k, Ctx c, float[] dOut, Gradients g) {
+        int rows = c.rows;
+        float[] dAttended = new float[rows * hidden], dMid = new float[rows * inter];
+        output.backward(k, c.out, dOut, dAttended, dMid, g);
+        float[] dAttendedFromMid = new float[rows * hidden];
+        intermediate.backward(k, c.mid, dMid, dAttendedFromMid, g);
+        for (int i = 0; i < dAttended.length; i++) dAttended[i] += dAttendedFromMid[i];
+        float[] dx = new float[rows * hidden], dContext = new float[rows * hidden];
+        attentionOutput.backward(k, c.attnOut, dAttended, dx, dContext, g);
+        float[] dxFromAttention = new float[rows * hidden];
+        attentionSelf.backward(k, c.self, dContext, dxFromAttention, g);
+        for (int i = 0; i < dx.length; i++) dx[i] += dxFromAttention[i];
+        return dx;
     }
 }

@@ -2,6 +2,7 @@ package dev.bertj.model;
 
 import dev.bertj.cpu.Kernels;
 import dev.bertj.cpu.Vectorization;
+import dev.bertj.nn.Gradients;
 import dev.bertj.io.SafeTensors;
 import dev.bertj.tensor.Tensor;
 import dev.bertj.tokenizer.Batch;
@@ -134,6 +135,63 @@ public final class BertModel {
         float[] pooled = new float[batch * h];
         pooler.forward(kernels, x, batch, seq, pooled);
         return new BertModelOutput(new Tensor(x, batch, seq, h), new Tensor(pooled, batch, h), List.copyOf(hidden), List.copyOf(attn));
+    }
+
+    /** A training forward pass: its outputs, and what backward needs. */
+    public static final class TrainPass {
+        final BertEmbeddings.Ctx embeddings;
+        final List<BertLayer.Ctx> layers;
+        final BertPooler.Ctx pooler;
+        final BertModelOutput output;
+        final int batch;
+        final int seq;
+
+        TrainPass(BertEmbeddings.Ctx embeddings, List<BertLayer.Ctx> layers, BertPooler.Ctx pooler, BertModelOutput output, int batch, int seq) {
+            this.embeddings = embeddings;
+            this.layers = layers;
+            this.pooler = pooler;
+            this.output = output;
+            this.batch = batch;
+            this.seq = seq;
+        }
+
+        /** last_hidden_state and pooler_output of this pass. */
+        public BertModelOutput output() {
+            return output;
+        }
+    }
+
+    /** The forward pass in training mode: dropout per {@code mode}, and everything backward needs kept. */
+    public TrainPass forwardTrain(Batch b, TrainMode mode) {
+        int batch = b.batchSize(), seq = b.seqLen(), h = config.hiddenSize();
+        if (seq > config.maxPositionEmbeddings()) {
+            throw new IllegalArgumentException("sequence length " + seq + " is longer than max_position_embeddings " + config.maxPositionEmbeddings());
+        }
+        int n = batch * seq;
+        float[] x = new float[n * h];
+        BertEmbeddings.Ctx e = embeddings.forwardTrain(b.inputIds(), b.tokenTypeIds(), batch, seq, x, mode);
+        List<BertLayer.Ctx> ctxs = new ArrayList<>();
+        for (BertLayer layer : layers) {
+            float[] y = new float[n * h];
+            ctxs.add(layer.forwardTrain(kernels, x, b.attentionMask(), batch, seq, y, mode));
+            x = y;
+        }
+        float[] pooled = new float[batch * h];
+        BertPooler.Ctx p = pooler.forward(kernels, x, batch, seq, pooled);
+        BertModelOutput out = new BertModelOutput(new Tensor(x, batch, seq, h), new Tensor(pooled, batch, h), List.of(), List.of());
+        return new TrainPass(e, ctxs, p, out, batch, seq);
+    }
+
+    /**
+     * Backward from d loss / d last_hidden_state and / or d loss / d pooler_output (either may be
+     * null; both are consumed), accumulating every parameter's gradient into {@code g}.
+     */
+    public void backward(TrainPass pass, float[] dLastHidden, float[] dPooled, Gradients g) {
+        int h = config.hiddenSize();
+        float[] d = dLastHidden != null ? dLastHidden : new float[pass.batch * pass.seq * h];
+        if (dPooled != null) pooler.backward(kernels, pass.pooler, dPooled, d, g);
+        for (int i = layers.size() - 1; i >= 0; i--) d = layers.get(i).backward(kernels, pass.layers.get(i), d, g);
+        embeddings.backward(pass.embeddings, d, g);
     }
 
     private static void checkLength(String what, int[] a, int n, int batch, int seq) {

@@ -7,6 +7,8 @@ package dev.bertj.nn;
  * gelu(x)      = x/2 * (1 + erf(x / sqrt(2)))                          exact, HF "gelu"
  * gelu_new(x)  = x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))     HF "gelu_new", "gelu_pytorch_tanh"
  * relu(x)      = max(0, x)
+ *
+ * gelu'(x)     = Phi(x) + x phi(x),  Phi(x) = (1 + erf(x/sqrt 2))/2,  phi(x) = exp(-x^2/2)/sqrt(2 pi)
  * </pre>
  */
 public final class Activations {
@@ -24,6 +26,31 @@ public final class Activations {
             case "tanh" -> { for (int i = 0; i < n; i++) x[i] = (float) Math.tanh(x[i]); }
             default -> throw new IllegalArgumentException("unsupported activation '" + act + "'");
         }
+    }
+
+    /**
+     * {@code d[i] *= act'(x[i])}: backward through {@code act}, given its input {@code x} (for
+     * tanh and relu the output works as well; pass what {@link #apply} was given).
+     */
+    public static void backward(String act, float[] x, float[] d, int n) {
+        switch (act) {
+            case "gelu" -> { for (int i = 0; i < n; i++) d[i] = (float) (d[i] * geluGrad(x[i])); }
+            case "gelu_new", "gelu_pytorch_tanh" -> { for (int i = 0; i < n; i++) d[i] = (float) (d[i] * geluTanhGrad(x[i])); }
+            case "relu" -> { for (int i = 0; i < n; i++) if (x[i] <= 0f) d[i] = 0f; }
+            case "tanh" -> { for (int i = 0; i < n; i++) { double t = Math.tanh(x[i]); d[i] = (float) (d[i] * (1 - t * t)); } }
+            default -> throw new IllegalArgumentException("unsupported activation '" + act + "'");
+        }
+    }
+
+    /** d/dx of exact GELU. */
+    public static double geluGrad(double x) {
+        return 0.5 * (1 + erf(x * SQRT1_2)) + x * Math.exp(-0.5 * x * x) * 0.3989422804014327;
+    }
+
+    /** d/dx of the tanh GELU. */
+    public static double geluTanhGrad(double x) {
+        double c = 0.7978845608028654, u = c * (x + 0.044715 * x * x * x), t = Math.tanh(u);
+        return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x);
     }
 
     /** Exact GELU, in double. */

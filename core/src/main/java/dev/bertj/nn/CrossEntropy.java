@@ -5,6 +5,7 @@ package dev.bertj.nn;
  * ignore_index -100:
  * <pre>
  * loss = mean over rows with label != -100 of ( logsumexp(logits[r]) - logits[r][label[r]] )
+ * dlogits[r] = (softmax(logits[r]) - onehot(label[r])) / count      (0 for ignored rows)
  * </pre>
  */
 public final class CrossEntropy {
@@ -30,6 +31,24 @@ public final class CrossEntropy {
             counted++;
         }
         return (float) (total / counted);
+    }
+
+    /** d loss / d logits for the mean loss of {@link #forward}. */
+    public static float[] backward(float[] logits, int rows, int classes, int[] labels) {
+        float[] d = new float[rows * classes];
+        int counted = 0;
+        for (int r = 0; r < rows; r++) if (labels[r] != IGNORE_INDEX) counted++;
+        if (counted == 0) return d;
+        softmax(logits, rows, classes, d);
+        for (int r = 0; r < rows; r++) {
+            if (labels[r] == IGNORE_INDEX) {
+                java.util.Arrays.fill(d, r * classes, (r + 1) * classes, 0f);
+                continue;
+            }
+            d[r * classes + labels[r]] -= 1f;
+            for (int c = 0; c < classes; c++) d[r * classes + c] /= counted;
+        }
+        return d;
     }
 
     /** Softmax of each row into {@code out}. */

@@ -7,6 +7,10 @@ import dev.bertj.tensor.Tensor;
  * <pre>
  * z = x + residual;  mu = mean(z);  var = mean((z - mu)^2)   (biased, as PyTorch)
  * y = (z - mu) / sqrt(var + eps) * weight + bias
+ *
+ * backward, per row, with xhat = (z - mu) * rstd:
+ * dweight += dy * xhat;  dbias += dy;  g = dy * weight
+ * dz = rstd * (g - mean(g) - xhat * mean(g * xhat))          (dx = dresidual = dz)
  * </pre>
  */
 public final class LayerNorm {
@@ -21,11 +25,26 @@ public final class LayerNorm {
         this.eps = eps;
     }
 
+    /** What backward needs: the normalized input and 1/sqrt(var + eps) of each row. */
+    public record Ctx(float[] xhat, float[] rstd) { }
+
     public Tensor weight() { return weight; }
     public Tensor bias() { return bias; }
 
     /** {@code y = LayerNorm(x + residual)} row by row; {@code residual} may be null; {@code y} may be {@code x}. */
     public void forward(float[] x, float[] residual, int rows, float[] y) {
+        forward(x, residual, rows, y, null);
+    }
+
+    /** As {@link #forward(float[], float[], int, float[])}, keeping what backward needs when {@code ctx} is given. */
+    public Ctx forwardTrain(float[] x, float[] residual, int rows, float[] y) {
+        int h = weight.size();
+        Ctx ctx = new Ctx(new float[rows * h], new float[rows]);
+        forward(x, residual, rows, y, ctx);
+        return ctx;
+    }
+
+    private void forward(float[] x, float[] residual, int rows, float[] y, Ctx ctx) {
         int h = weight.size();
         float[] g = weight.data(), b = bias.data();
         for (int r = 0; r < rows; r++) {
@@ -43,7 +62,35 @@ public final class LayerNorm {
                 sq += d * d;
             }
             float inv = (float) (1.0 / Math.sqrt(sq / h + eps));
+            if (ctx != null) {
+                ctx.rstd[r] = inv;
+                for (int i = 0; i < h; i++) ctx.xhat[o + i] = (y[o + i] - mean) * inv;
+            }
             for (int i = 0; i < h; i++) y[o + i] = (y[o + i] - mean) * inv * g[i] + b[i];
+        }
+    }
+
+    /**
+     * Backward: {@code dz} receives d loss / d (x + residual) for {@code dy} (it may be {@code dy});
+     * parameter gradients accumulate into {@code dWeight}, {@code dBias}.
+     */
+    public void backward(Ctx ctx, float[] dy, int rows, float[] dz, float[] dWeight, float[] dBias) {
+        int h = weight.size();
+        float[] g = weight.data();
+        float[] xhat = ctx.xhat;
+        for (int r = 0; r < rows; r++) {
+            int o = r * h;
+            double sumG = 0, sumGx = 0;
+            for (int i = 0; i < h; i++) {
+                float d = dy[o + i];
+                dWeight[i] += d * xhat[o + i];
+                dBias[i] += d;
+                float gi = d * g[i];
+                sumG += gi;
+                sumGx += gi * xhat[o + i];
+            }
+            float meanG = (float) (sumG / h), meanGx = (float) (sumGx / h), rstd = ctx.rstd[r];
+            for (int i = 0; i < h; i++) dz[o + i] = rstd * (dy[o + i] * g[i] - meanG - xhat[o + i] * meanGx);
         }
     }
 }

@@ -27,4 +27,13 @@ public final class Linear {
     public void forward(Kernels k, float[] x, int rows, float[] y) {
         k.linear(x, rows, in(), weight.data(), bias == null ? null : bias.data(), out(), y);
     }
+
+    /**
+     * Backward: {@code dx = dy W} (when {@code dx} is not null) and, accumulated into the gradients
+     * named {@code name + ".weight"/".bias"}, {@code dW += dy^T x}, {@code db += sum_rows dy}.
+     */
+    public void backward(Kernels k, String name, float[] x, float[] dy, int rows, float[] dx, Gradients g) {
+        k.linearBackward(x, dy, rows, in(), weight.data(), out(), dx, g.of(name + ".weight", weight),
+                bias == null ? null : g.of(name + ".bias", bias));
+    }
 }

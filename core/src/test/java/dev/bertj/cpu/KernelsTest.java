@@ -81,4 +81,24 @@ class KernelsTest {
             }
         }
     }
+
+    @Test
+    void linearBackwardMatchesScalar() {
+        Random r = new Random(5);
+        for (int rows : SIZES) {
+            for (int in : new int[] {1, 7, 33}) {
+                for (int out : SIZES) {
+                    float[] x = rand(r, rows * in), w = rand(r, out * in), dy = rand(r, rows * out);
+                    float[] dx1 = new float[rows * in], dx2 = new float[rows * in];
+                    float[] dw1 = rand(r, out * in), dw2 = dw1.clone(), db1 = rand(r, out), db2 = db1.clone();
+                    ref.linearBackward(x, dy, rows, in, w, out, dx1, dw1, db1);
+                    fast.linearBackward(x, dy, rows, in, w, out, dx2, dw2, db2);
+                    String at = "rows=" + rows + " in=" + in + " out=" + out;
+                    for (int i = 0; i < dx1.length; i++) assertEquals(dx1[i], dx2[i], 1e-5f * Math.sqrt(out) * 4, at);
+                    for (int i = 0; i < dw1.length; i++) assertEquals(dw1[i], dw2[i], 1e-5f * Math.sqrt(rows) * 4, at);
+                    for (int i = 0; i < db1.length; i++) assertEquals(db1[i], db2[i], 1e-5f * Math.sqrt(rows) * 4, at);
+                }
+            }
+        }
+    }
 }
