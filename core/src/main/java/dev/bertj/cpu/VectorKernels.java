@@ -50,86 +50,115 @@ final class VectorKernels implements Kernels {
         }
     }
 
-    /** Rows in parallel; four output columns per pass share each load of x. */
+    /**
+     * Register-blocked: a 4-row by 4-output tile keeps 16 accumulators, so each vector load of x or
+     * W feeds four FMAs; reduceLanes runs once per output, after the K loop. Row blocks run in
+     * parallel (output blocks when there are few rows).
+     */
     @Override
     public void linear(float[] x, int rows, int in, float[] w, float[] bias, int out, float[] y) {
-        java.util.stream.IntStream range = java.util.stream.IntStream.range(0, rows);
-        if ((long) rows * in * out > 1 << 20) range = range.parallel();
-        range.forEach(r -> linearRow(x, r * in, in, w, bias, out, y, r * out));
-    }
-
-    private static void linearRow(float[] x, int xo, int in, float[] w, float[] bias, int out, float[] y, int yo) {
-        int width = F.length();
-        int bound = F.loopBound(in);
-        int o = 0;
-        for (; o + 4 <= out; o += 4) {
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-            int w0 = o * in, w1 = w0 + in, w2 = w1 + in, w3 = w2 + in;
-            int i = 0;
-            for (; i < bound; i += width) {
-                FloatVector xv = FloatVector.fromArray(F, x, xo + i);
-                a0 = xv.fma(FloatVector.fromArray(F, w, w0 + i), a0);
-                a1 = xv.fma(FloatVector.fromArray(F, w, w1 + i), a1);
-                a2 = xv.fma(FloatVector.fromArray(F, w, w2 + i), a2);
-                a3 = xv.fma(FloatVector.fromArray(F, w, w3 + i), a3);
-            }
-            float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-            float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
-            for (; i < in; i++) {
-                float xi = x[xo + i];
-                s0 += xi * w[w0 + i];
-                s1 += xi * w[w1 + i];
-                s2 += xi * w[w2 + i];
-                s3 += xi * w[w3 + i];
-            }
-            if (bias != null) {
-                s0 += bias[o];
-                s1 += bias[o + 1];
-                s2 += bias[o + 2];
-                s3 += bias[o + 3];
-            }
-            y[yo + o] = s0;
-            y[yo + o + 1] = s1;
-            y[yo + o + 2] = s2;
-            y[yo + o + 3] = s3;
-        }
-        for (; o < out; o++) {
-            float s = 0f;
-            int wo = o * in;
-            int i = 0;
-            FloatVector acc = FloatVector.zero(F);
-            for (; i < bound; i += width) acc = FloatVector.fromArray(F, x, xo + i).fma(FloatVector.fromArray(F, w, wo + i), acc);
-            s = acc.reduceLanes(VectorOperators.ADD);
-            for (; i < in; i++) s += x[xo + i] * w[wo + i];
-            y[yo + o] = bias == null ? s : s + bias[o];
-        }
-    }
-
-    /** dx row by row and dw output by output, each an axpy chain along the contiguous dimension. */
-    @Override
-    public void linearBackward(float[] x, float[] dy, int rows, int in, float[] w, int out, float[] dx, float[] dw, float[] db) {
-        boolean big = (long) rows * in * out > 1 << 20;
-        if (dx != null) {
-            java.util.stream.IntStream r = java.util.stream.IntStream.range(0, rows);
-            if (big) r = r.parallel();
-            r.forEach(row -> {
-                java.util.Arrays.fill(dx, row * in, row * in + in, 0f);
-                for (int o = 0; o < out; o++) {
-                    float d = dy[row * out + o];
-                    if (d != 0f) axpy(d, w, o * in, dx, row * in, in);
-                }
+        int rowBlocks = (rows + 3) / 4, outBlocks = (out + 3) / 4;
+        boolean parallel = (long) rows * in * out > 1 << 18;
+        if (rowBlocks >= 8 || !parallel) {
+            java.util.stream.IntStream r = java.util.stream.IntStream.range(0, rowBlocks);
+            if (parallel) r = r.parallel();
+            r.forEach(rb -> {
+                for (int ob = 0; ob < outBlocks; ob++) tile(x, rb * 4, rows, in, w, bias, ob * 4, out, y);
+            });
+        } else {
+            java.util.stream.IntStream.range(0, outBlocks).parallel().forEach(ob -> {
+                for (int rb = 0; rb < rowBlocks; rb++) tile(x, rb * 4, rows, in, w, bias, ob * 4, out, y);
             });
         }
-        java.util.stream.IntStream os = java.util.stream.IntStream.range(0, out);
-        if (big) os = os.parallel();
-        os.forEach(o -> {
-            float sum = 0f;
-            for (int row = 0; row < rows; row++) {
-                float d = dy[row * out + o];
-                sum += d;
-                if (d != 0f) axpy(d, x, row * in, dw, o * in, in);
+    }
+
+    private static void tile(float[] x, int r0, int rows, int in, float[] w, float[] bias, int o0, int out, float[] y) {
+        if (r0 + 4 > rows || o0 + 4 > out) {
+            edgeTile(x, r0, Math.min(4, rows - r0), in, w, bias, o0, Math.min(4, out - o0), out, y);
+            return;
+        }
+        int width = F.length(), bound = F.loopBound(in);
+        int x0 = r0 * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
+        int w0 = o0 * in, w1 = w0 + in, w2 = w1 + in, w3 = w2 + in;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
+        FloatVector a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
+        int i = 0;
+        for (; i < bound; i += width) {
+            FloatVector v0 = FloatVector.fromArray(F, w, w0 + i), v1 = FloatVector.fromArray(F, w, w1 + i);
+            FloatVector v2 = FloatVector.fromArray(F, w, w2 + i), v3 = FloatVector.fromArray(F, w, w3 + i);
+            FloatVector u = FloatVector.fromArray(F, x, x0 + i);
+            a00 = u.fma(v0, a00); a01 = u.fma(v1, a01); a02 = u.fma(v2, a02); a03 = u.fma(v3, a03);
+            u = FloatVector.fromArray(F, x, x1 + i);
+            a10 = u.fma(v0, a10); a11 = u.fma(v1, a11); a12 = u.fma(v2, a12); a13 = u.fma(v3, a13);
+            u = FloatVector.fromArray(F, x, x2 + i);
+            a20 = u.fma(v0, a20); a21 = u.fma(v1, a21); a22 = u.fma(v2, a22); a23 = u.fma(v3, a23);
+            u = FloatVector.fromArray(F, x, x3 + i);
+            a30 = u.fma(v0, a30); a31 = u.fma(v1, a31); a32 = u.fma(v2, a32); a33 = u.fma(v3, a33);
+        }
+        float[] acc = {
+                a00.reduceLanes(VectorOperators.ADD), a01.reduceLanes(VectorOperators.ADD), a02.reduceLanes(VectorOperators.ADD), a03.reduceLanes(VectorOperators.ADD),
+                a10.reduceLanes(VectorOperators.ADD), a11.reduceLanes(VectorOperators.ADD), a12.reduceLanes(VectorOperators.ADD), a13.reduceLanes(VectorOperators.ADD),
+                a20.reduceLanes(VectorOperators.ADD), a21.reduceLanes(VectorOperators.ADD), a22.reduceLanes(VectorOperators.ADD), a23.reduceLanes(VectorOperators.ADD),
+                a30.reduceLanes(VectorOperators.ADD), a31.reduceLanes(VectorOperators.ADD), a32.reduceLanes(VectorOperators.ADD), a33.reduceLanes(VectorOperators.ADD)};
+        for (int r = 0; r < 4; r++) {
+            int xr = (r0 + r) * in;
+            for (int o = 0; o < 4; o++) {
+                float s = acc[r * 4 + o];
+                int wo = (o0 + o) * in;
+                for (int k = i; k < in; k++) s += x[xr + k] * w[wo + k];
+                y[(r0 + r) * out + o0 + o] = bias == null ? s : s + bias[o0 + o];
             }
-            if (db != null) db[o] += sum;
-        });
+        }
+    }
+
+    /** A partial tile at the matrix edge: one output at a time. */
+    private static void edgeTile(float[] x, int r0, int nr, int in, float[] w, float[] bias, int o0, int no, int out, float[] y) {
+        int width = F.length(), bound = F.loopBound(in);
+        for (int r = 0; r < nr; r++) {
+            int xo = (r0 + r) * in;
+            for (int o = 0; o < no; o++) {
+                int wo = (o0 + o) * in;
+                FloatVector acc = FloatVector.zero(F);
+                int i = 0;
+                for (; i < bound; i += width) acc = FloatVector.fromArray(F, x, xo + i).fma(FloatVector.fromArray(F, w, wo + i), acc);
+                float s = acc.reduceLanes(VectorOperators.ADD);
+                for (; i < in; i++) s += x[xo + i] * w[wo + i];
+                y[(r0 + r) * out + o0 + o] = bias == null ? s : s + bias[o0 + o];
+            }
+        }
+    }
+
+    /**
+     * Both products as the tiled {@link #linear}: {@code dx = dy · W = linear(dy, W^T)} and
+     * {@code dW += dy^T · x = linear(dy^T, x^T)}; the transposes cost O(size) against O(size · K).
+     */
+    @Override
+    public void linearBackward(float[] x, float[] dy, int rows, int in, float[] w, int out, float[] dx, float[] dw, float[] db) {
+        if (dx != null) linear(dy, rows, out, transpose(w, out, in), null, in, dx);
+        float[] dyT = transpose(dy, rows, out), xT = transpose(x, rows, in);
+        float[] prod = new float[out * in];
+        linear(dyT, out, rows, xT, null, in, prod);
+        for (int i = 0; i < prod.length; i++) dw[i] += prod[i];
+        if (db != null) {
+            for (int o = 0; o < out; o++) {
+                float s = 0f;
+                for (int r = 0; r < rows; r++) s += dyT[o * rows + r];
+                db[o] += s;
+            }
+        }
+    }
+
+    /** {@code a[rows, cols]} to {@code [cols, rows]}, in cache-sized blocks. */
+    static float[] transpose(float[] a, int rows, int cols) {
+        float[] t = new float[rows * cols];
+        final int b = 32;
+        for (int r0 = 0; r0 < rows; r0 += b) {
+            for (int c0 = 0; c0 < cols; c0 += b) {
+                int r1 = Math.min(rows, r0 + b), c1 = Math.min(cols, c0 + b);
+                for (int r = r0; r < r1; r++) for (int c = c0; c < c1; c++) t[c * rows + r] = a[r * cols + c];
+            }
+        }
+        return t;
     }
 }

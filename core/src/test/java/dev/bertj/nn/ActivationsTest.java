@@ -3,6 +3,7 @@ package dev.bertj.nn;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ActivationsTest {
     /** Expected values: CPython's math.erf (C libm), printed with repr(). */
@@ -21,5 +22,12 @@ class ActivationsTest {
         // gelu(1) = 0.5 * (1 + erf(1/sqrt 2)) = 0.8413447460685429 (the normal CDF at 1, by definition).
         assertEquals(0.8413447460685429, Activations.gelu(1.0), 1e-14);
         assertEquals(0.8411919906082768, Activations.geluTanh(1.0), 1e-14);
+    }
+
+    @Test
+    void fastErfIsWithinItsStatedBoundOfTheReference() {
+        double worst = 0;
+        for (double x = -8; x <= 8; x += 1e-3) worst = Math.max(worst, Math.abs(Activations.erfFast(x) - Activations.erf(x)));
+        assertTrue(worst <= 1.5e-7, "max |erfFast - erf| = " + worst);
     }
 }
