@@ -16,4 +16,5 @@ module dev.bertj {
     exports dev.bertj.cpu;
     exports dev.bertj.cli;
     exports dev.bertj.train;
+    exports dev.bertj.data;
 }

@@ -1,12 +1,9 @@
 package dev.bertj.cli;
 
-import dev.bertj.io.Json;
 import dev.bertj.io.OnnxBertConverter;
 import dev.bertj.io.SafeTensorsWriter;
 import dev.bertj.model.BertConfig;
-import dev.bertj.tokenizer.BertNormalizer;
 import dev.bertj.tokenizer.BertTokenizer;
-import dev.bertj.tokenizer.SpecialTokens;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -14,7 +11,6 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 
@@ -73,7 +69,7 @@ final class ConvertCommand implements Command {
         SafeTensorsWriter.write(dir.resolve("model.safetensors"), c.weights(), Map.of("format", "pt"));
         writeAtomically(dir.resolve("config.json"), config.toJson() + "\n");
         writeAtomically(dir.resolve("vocab.txt"), String.join("\n", tok.vocab().tokens()) + "\n");
-        writeAtomically(dir.resolve("tokenizer_config.json"), tokenizerConfig(tok, config.maxPositionEmbeddings()));
+        writeAtomically(dir.resolve("tokenizer_config.json"), tok.tokenizerConfigJson(config.maxPositionEmbeddings()));
         Path copy = dir.resolve("tokenizer.json");
         if (!copy.toAbsolutePath().equals(tokenizerJson.toAbsolutePath())) {
             Path tmp = copy.resolveSibling(".tokenizer.json.tmp");
@@ -81,23 +77,6 @@ final class ConvertCommand implements Command {
             Files.move(tmp, copy, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         }
         progress.println("bertj convert: done (" + c.weights().size() + " tensors) -> " + dir);
-    }
-
-    static String tokenizerConfig(BertTokenizer tok, int maxLength) {
-        BertNormalizer n = tok.normalizer();
-        SpecialTokens s = tok.specialTokens();
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("do_lower_case", n.lowercase());
-        m.put("strip_accents", n.stripAccents());
-        m.put("tokenize_chinese_chars", n.handleChineseChars());
-        m.put("model_max_length", (long) (tok.modelMaxLength() == Integer.MAX_VALUE ? maxLength : tok.modelMaxLength()));
-        m.put("unk_token", s.unk());
-        m.put("sep_token", s.sep());
-        m.put("pad_token", s.pad());
-        m.put("cls_token", s.cls());
-        m.put("mask_token", s.mask());
-        m.put("tokenizer_class", "BertTokenizer");
-        return Json.writePretty(m) + "\n";
     }
 
     static void writeAtomically(Path file, String text) throws IOException {

@@ -1,7 +1,6 @@
 package dev.bertj.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -10,6 +9,17 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class VectorKernels implements Kernels {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+    /**
+     * Sum of the lanes in lane order. {@code reduceLanes(ADD)} may add in a different order once
+     * C2 compiles it than in the interpreter, which made results drift by an ulp as the JIT warmed
+     * up; a fixed order keeps every run bit-identical.
+     */
+    private static float sum(FloatVector v) {
+        float s = 0f;
+        for (int i = 0; i < v.length(); i++) s += v.lane(i);
+        return s;
+    }
 
     @Override
     public String name() {
@@ -26,7 +36,7 @@ final class VectorKernels implements Kernels {
             acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
         }
         // reduceLanes once, outside the loop; the tail is scalar.
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = sum(acc);
         for (; i < n; i++) s += a[ao + i] * b[bo + i];
         return s;
     }
@@ -97,10 +107,10 @@ final class VectorKernels implements Kernels {
             a30 = u.fma(v0, a30); a31 = u.fma(v1, a31); a32 = u.fma(v2, a32); a33 = u.fma(v3, a33);
         }
         float[] acc = {
-                a00.reduceLanes(VectorOperators.ADD), a01.reduceLanes(VectorOperators.ADD), a02.reduceLanes(VectorOperators.ADD), a03.reduceLanes(VectorOperators.ADD),
-                a10.reduceLanes(VectorOperators.ADD), a11.reduceLanes(VectorOperators.ADD), a12.reduceLanes(VectorOperators.ADD), a13.reduceLanes(VectorOperators.ADD),
-                a20.reduceLanes(VectorOperators.ADD), a21.reduceLanes(VectorOperators.ADD), a22.reduceLanes(VectorOperators.ADD), a23.reduceLanes(VectorOperators.ADD),
-                a30.reduceLanes(VectorOperators.ADD), a31.reduceLanes(VectorOperators.ADD), a32.reduceLanes(VectorOperators.ADD), a33.reduceLanes(VectorOperators.ADD)};
+                sum(a00), sum(a01), sum(a02), sum(a03),
+                sum(a10), sum(a11), sum(a12), sum(a13),
+                sum(a20), sum(a21), sum(a22), sum(a23),
+                sum(a30), sum(a31), sum(a32), sum(a33)};
         for (int r = 0; r < 4; r++) {
             int xr = (r0 + r) * in;
             for (int o = 0; o < 4; o++) {
@@ -122,7 +132,7 @@ final class VectorKernels implements Kernels {
                 FloatVector acc = FloatVector.zero(F);
                 int i = 0;
                 for (; i < bound; i += width) acc = FloatVector.fromArray(F, x, xo + i).fma(FloatVector.fromArray(F, w, wo + i), acc);
-                float s = acc.reduceLanes(VectorOperators.ADD);
+                float s = sum(acc);
                 for (; i < in; i++) s += x[xo + i] * w[wo + i];
                 y[(r0 + r) * out + o0 + o] = bias == null ? s : s + bias[o0 + o];
             }

@@ -9,6 +9,8 @@ import dev.bertj.nn.Linear;
 import dev.bertj.tensor.Tensor;
 import dev.bertj.tokenizer.Batch;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.Map;
 
 /**
@@ -58,16 +60,46 @@ public final class BertClassifier {
      * initialised from {@code seed} (with a warning).
      */
     public static BertClassifier of(BertModel bert, Map<String, Tensor> weights, long seed) {
+        return of(bert, weights, "the custom head weights", seed);
+    }
+
+    private static BertClassifier of(BertModel bert, Map<String, Tensor> weights, String source, long seed) {
         BertConfig c = bert.config();
         Pooling p = pooling(c);
         int ff = intKey(c, "ff_output_dim"), n = intKey(c, "n_classes");
-        WeightSource w = new WeightSource(weights, "the custom head weights", c.initializerRange(), seed);
+        WeightSource w = new WeightSource(weights, source, c.initializerRange(), seed);
         Linear h0 = new Linear(w.get("classification_head.0.weight", WeightSource.Init.NORMAL, ff, c.hiddenSize()),
                 w.get("classification_head.0.bias", WeightSource.Init.ZEROS, ff));
         Linear h3 = new Linear(w.get("classification_head.3.weight", WeightSource.Init.NORMAL, n, ff),
                 w.get("classification_head.3.bias", WeightSource.Init.ZEROS, n));
         w.finish();
         return new BertClassifier(bert, h0, h3, p);
+    }
+
+    /**
+     * Loads a custom-head checkpoint directory ({@code config.json} with the CustomConfig fields,
+     * {@code model.safetensors} with unprefixed encoder names and {@code classification_head.*}).
+     * Encoder names with HF's {@code bert.} prefix are accepted too. Missing weights are
+     * initialised from {@code seed} (encoder) and {@code seed + 1} (head), with HF's warning.
+     */
+    public static BertClassifier fromPretrained(Path dir, long seed) throws IOException {
+        return fromPretrained(dir, Map.of(), seed);
+    }
+
+    /**
+     * As {@link #fromPretrained(Path, long)}, with {@code configOverrides} set on config.json's
+     * values first: how a new head (ff_output_dim, n_classes, ff_dropout, one pooling flag) goes
+     * on an encoder-only directory, whose config.json has none of them.
+     */
+    public static BertClassifier fromPretrained(Path dir, Map<String, Object> configOverrides, long seed) throws IOException {
+        BertConfig config = BertConfig.read(BertModel.requireFile(dir.resolve("config.json")));
+        for (Map.Entry<String, Object> e : configOverrides.entrySet()) config = config.with(e.getKey(), e.getValue());
+        Path st = BertModel.requireFile(dir.resolve("model.safetensors"));
+        Map<String, Tensor> weights = BertModel.loadWeights(st, "bert.");
+        // Check the head config before building the encoder, so a bad config fails fast.
+        pooling(config);
+        BertModel bert = new BertModel(config, new WeightSource(weights, st.toString(), config.initializerRange(), seed));
+        return of(bert, weights, st.toString(), seed + 1);
     }
 
     private static int intKey(BertConfig c, String key) {
@@ -151,6 +183,11 @@ public final class BertClassifier {
     private float ffDropout() {
         Object v = bert.config().toMap().get("ff_dropout");
         return v instanceof Number num ? num.floatValue() : bert.config().hiddenDropoutProb();
+    }
+
+    /** The encoder; its config holds the head's CustomConfig fields. */
+    public BertModel bert() {
+        return bert;
     }
 
     /** The pooling in use. */

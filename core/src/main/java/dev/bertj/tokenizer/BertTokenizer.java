@@ -1,9 +1,15 @@
 package dev.bertj.tokenizer;
 
+import dev.bertj.io.Json;
+
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.stream.IntStream;
 
@@ -273,5 +279,40 @@ public final class BertTokenizer {
     /** Words longer than this many code points become [UNK]. */
     public int maxInputCharsPerWord() {
         return maxInputCharsPerWord;
+    }
+
+    /**
+     * HF's {@code tokenizer_config.json} for this tokenizer: the normalizer flags, the special
+     * tokens and {@code model_max_length} ({@code modelMaxLengthIfUnset}, usually the model's
+     * max_position_embeddings, when the tokenizer sets none), so that a {@code vocab.txt}
+     * directory loads back, in bertj or in transformers, as the same tokenizer.
+     */
+    public String tokenizerConfigJson(int modelMaxLengthIfUnset) {
+        SpecialTokens s = special;
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("do_lower_case", normalizer.lowercase());
+        m.put("strip_accents", normalizer.stripAccents());
+        m.put("tokenize_chinese_chars", normalizer.handleChineseChars());
+        m.put("model_max_length", (long) (modelMaxLength == Integer.MAX_VALUE ? modelMaxLengthIfUnset : modelMaxLength));
+        m.put("unk_token", s.unk());
+        m.put("sep_token", s.sep());
+        m.put("pad_token", s.pad());
+        m.put("cls_token", s.cls());
+        m.put("mask_token", s.mask());
+        m.put("tokenizer_class", "BertTokenizer");
+        return Json.writePretty(m) + "\n";
+    }
+
+    /**
+     * Writes {@code dir/vocab.txt}, one token per line in id order, as HF's
+     * {@code BertTokenizer.save_vocabulary} does. Plain write, not atomic: callers that need
+     * atomicity write into a temporary directory (see {@code dev.bertj.train.Checkpoint}).
+     *
+     * @return the file written
+     */
+    public Path saveVocabulary(Path dir) throws IOException {
+        Path file = dir.resolve("vocab.txt");
+        Files.writeString(file, String.join("\n", vocab.tokens()) + "\n", StandardCharsets.UTF_8);
+        return file;
     }
 }

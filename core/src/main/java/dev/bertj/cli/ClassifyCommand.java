@@ -1,0 +1,104 @@
+package dev.bertj.cli;
+
+import dev.bertj.io.Json;
+import dev.bertj.model.BertConfig;
+import dev.bertj.nn.CrossEntropy;
+import dev.bertj.tokenizer.Batch;
+import dev.bertj.tokenizer.BertTokenizer;
+import dev.bertj.tokenizer.DataCollatorWithPadding;
+import dev.bertj.tokenizer.EncodeOptions;
+import dev.bertj.train.Checkpoint;
+import dev.bertj.train.TaskModel;
+
+import java.io.BufferedReader;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** {@code ./bertj classify}: a trained classifier's label and class probabilities per input line. */
+final class ClassifyCommand implements Command {
+    private static final int CHUNK = 32;
+
+    @Override
+    public String name() {
+        return "classify";
+    }
+
+    @Override
+    public String summary() {
+        return "classify JSON Lines texts with a trained checkpoint";
+    }
+
+    @Override
+    public String help() {
+        return """
+                Usage: ./bertj classify --model DIR [--max-length N]
+
+                DIR is a checkpoint written by ./bertj train (or any HF BertForSequenceClassification
+                directory with model.safetensors). Reads JSON Lines texts on stdin (a JSON string, or
+                {"text": ..., "text_pair": ...}) and prints {"label": ..., "scores": {label: probability}}
+                per line, label names from the config's id2label.
+                """;
+    }
+
+    @Override
+    public int run(String[] argv, BufferedReader in, PrintStream out, PrintStream err) throws Exception {
+        Args a = new Args(name(), argv, Set.of("model", "max-length"), Set.of());
+        Path dir = ModelCache.resolve(a.require("model"));
+        TaskModel model = switch (Checkpoint.headKind(dir)) {
+            case SEQUENCE_CLASSIFICATION -> TaskModel.of(Checkpoint.loadSequenceClassification(dir));
+            case CUSTOM -> TaskModel.of(Checkpoint.loadClassifier(dir));
+            case NONE -> throw new IllegalArgumentException(dir + " has no classification head (config.json architectures); train one with ./bertj train");
+        };
+        BertConfig config = BertConfig.read(dir.resolve("config.json"));
+        Map<Integer, String> names = config.id2label();
+        BertTokenizer tok = BertTokenizer.fromPretrained(dir);
+        int maxLength = a.intValue("max-length", Math.min(tok.modelMaxLength(), config.maxPositionEmbeddings()), 2);
+        EncodeOptions opts = EncodeOptions.builder().truncation(EncodeOptions.Truncation.LONGEST_FIRST).maxLength(maxLength).build();
+        DataCollatorWithPadding collator = new DataCollatorWithPadding(tok);
+        int classes = model.numLabels();
+        List<String> texts = new ArrayList<>(), pairs = new ArrayList<>();
+        int lineNo = 0, first = 1;
+        while (true) {
+            String line = in.readLine();
+            if (line != null) {
+                String[] tp = TokenizeCommand.parseLine(line, ++lineNo);
+                texts.add(tp[0]);
+                pairs.add(tp[1]);
+            }
+            if (texts.size() == CHUNK || (line == null && !texts.isEmpty())) {
+                Batch b;
+                try {
+                    b = collator.collate(tok.encodeBatch(texts, pairs.stream().allMatch(p -> p == null) ? null : pairs, opts));
+                } catch (IllegalArgumentException e) {
+                    throw TokenizeCommand.withLineNumber(e, first);
+                }
+                float[] logits = model.forward(b).logits().data();
+                float[] probs = new float[logits.length];
+                CrossEntropy.softmax(logits, b.batchSize(), classes, probs);
+                for (int r = 0; r < b.batchSize(); r++) {
+                    int best = 0;
+                    Map<String, Object> scores = new LinkedHashMap<>();
+                    for (int c = 0; c < classes; c++) {
+                        if (probs[r * classes + c] > probs[r * classes + best]) best = c;
+                        scores.put(names.getOrDefault(c, "LABEL_" + c), (double) probs[r * classes + c]);
+                    }
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("label", names.getOrDefault(best, "LABEL_" + best));
+                    row.put("scores", scores);
+                    out.println(Json.write(row));
+                }
+                first = lineNo + 1;
+                texts.clear();
+                pairs.clear();
+            }
+            if (line == null) break;
+        }
+        out.flush();
+        return 0;
+    }
+}

@@ -1,0 +1,354 @@
+package dev.bertj.train;
+
+import dev.bertj.io.SafeTensors;
+import dev.bertj.io.SafeTensorsWriter;
+import dev.bertj.model.BertClassifier;
+import dev.bertj.model.BertConfig;
+import dev.bertj.model.BertForSequenceClassification;
+import dev.bertj.tensor.Tensor;
+import dev.bertj.tokenizer.BertTokenizer;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.Files;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.logging.Logger;
+import java.util.stream.Stream;
+
+/**
+ * Saves and loads fine-tuned checkpoints: a directory with {@code model.safetensors},
+ * {@code config.json} (architectures, id2label, label2id) and the tokenizer files
+ * ({@code vocab.txt}, {@code tokenizer_config.json}, and {@code tokenizer.json} when the source
+ * had one).
+ *
+ * <p>Two kinds, told apart by config.json's {@code architectures} ({@link #headKind}):
+ * <ul>
+ *   <li>{@code BertForSequenceClassification}: exactly HF's names and shapes ({@code bert.*},
+ *       {@code classifier.weight} [labels, hidden], {@code classifier.bias} [labels]), so
+ *       transformers' {@code BertForSequenceClassification.from_pretrained} loads it.
+ *   <li>{@code BertClassifier}, the notebook's custom head: the encoder under its BertModel names
+ *       (no prefix), the head as {@code classification_head.{0,3}.{weight,bias}}, and the
+ *       notebook's CustomConfig fields (ff_output_dim, n_classes, ff_dropout, cls_only,
+ *       average_all, pooler) in config.json.
+ * </ul>
+ *
+ * <p><b>Atomicity.</b> A save writes the whole checkpoint into {@code <dir>.tmp-<pid>-<random>}
+ * beside {@code dir}, forces every file and the directory to disk, reads the tokenizer back from
+ * it, and only then swaps it in: rename the existing {@code dir} to {@code <dir>.old-<pid>-<random>},
+ * rename the new one to {@code dir}, delete the old one. So a failed or interrupted save never
+ * leaves a partial checkpoint at {@code dir}, and the previous checkpoint there stays untouched
+ * until the new one is complete on disk. Java has no atomic directory exchange, so after a crash
+ * in the instant between the two renames {@code dir} is missing and the previous checkpoint is
+ * the complete {@code <dir>.old-*} beside it (rename it back); a leftover {@code <dir>.tmp-*} is
+ * an unfinished save and can be deleted. A save replaces {@code dir} whole: it refuses a
+ * directory that is neither empty nor a model directory (one with config.json), so a mistyped
+ * path cannot wipe unrelated files. Saves to the same directory must not run concurrently.
+ */
+public final class Checkpoint {
+    /** The CustomConfig keys a custom-head config.json carries. */
+    public static final List<String> CUSTOM_CONFIG_KEYS = List.of("ff_output_dim", "n_classes", "ff_dropout", "cls_only", "average_all", "pooler");
+
+    /** What head a model directory holds, from config.json's architectures. */
+    public enum HeadKind {
+        /** {@code BertForSequenceClassification}: load with {@link #loadSequenceClassification}. */
+        SEQUENCE_CLASSIFICATION("BertForSequenceClassification"),
+        /** {@code BertClassifier}: load with {@link #loadClassifier}. */
+        CUSTOM("BertClassifier"),
+        /** Anything else ({@code BertModel}, {@code BertForMaskedLM}, none): an encoder needing a new head. */
+        NONE(null);
+
+        private final String architecture;
+
+        HeadKind(String architecture) {
+            this.architecture = architecture;
+        }
+
+        /** The config.json architecture this kind is saved with; null for {@link #NONE}. */
+        public String architecture() {
+            return architecture;
+        }
+    }
+
+    /** Fills the temporary directory of an atomic save; see {@link #writeDirectory}. */
+    @FunctionalInterface
+    public interface Contents {
+        /** Writes the files into {@code tmp}, an empty directory beside the target. */
+        void write(Path tmp) throws IOException;
+    }
+
+    private static final Logger LOG = Logger.getLogger(Checkpoint.class.getName());
+
+    private Checkpoint() { }
+
+    /** Saves a sequence-classification checkpoint without tokenizer.json; see {@link #save(Path, BertForSequenceClassification, BertTokenizer, Path)}. */
+    public static void save(Path dir, BertForSequenceClassification model, BertTokenizer tokenizer) throws IOException {
+        save(dir, model, tokenizer, null);
+    }
+
+    /**
+     * Saves {@code model} as HF's {@code BertForSequenceClassification} checkpoint, atomically.
+     *
+     * @param tokenizerJson the tokenizer.json {@code tokenizer} was loaded from, copied in; null if it had none
+     * @throws IllegalArgumentException if id2label disagrees with the classifier, or tokenizer.json does not
+     *     hold the tokenizer's vocabulary; {@code dir} is then unchanged
+     */
+    public static void save(Path dir, BertForSequenceClassification model, BertTokenizer tokenizer, Path tokenizerJson) throws IOException {
+        BertConfig config = withLabels(model.bert().config(), model.numLabels())
+                .with("architectures", List.of(HeadKind.SEQUENCE_CLASSIFICATION.architecture()));
+        write(dir, config, model.parameters(), tokenizer, tokenizerJson);
+    }
+
+    /** Saves a custom-head checkpoint without tokenizer.json; see {@link #save(Path, BertClassifier, BertTokenizer, Path)}. */
+    public static void save(Path dir, BertClassifier model, BertTokenizer tokenizer) throws IOException {
+        save(dir, model, tokenizer, null);
+    }
+
+    /**
+     * Saves {@code model} as a {@code BertClassifier} checkpoint, atomically. config.json gets all six
+     * CustomConfig fields: the sizes from the head's tensors, the pooling as three explicit flags, and
+     * ff_dropout (hidden_dropout_prob when the config had none, which is what training used).
+     *
+     * @param tokenizerJson the tokenizer.json {@code tokenizer} was loaded from, copied in; null if it had none
+     */
+    public static void save(Path dir, BertClassifier model, BertTokenizer tokenizer, Path tokenizerJson) throws IOException {
+        Map<String, Tensor> params = model.parameters();
+        int ff = params.get("classification_head.0.bias").size(), n = params.get("classification_head.3.bias").size();
+        BertConfig c = model.bert().config();
+        Object dropout = c.toMap().get("ff_dropout");
+        BertConfig config = withLabels(c, n).with("architectures", List.of(HeadKind.CUSTOM.architecture()))
+                .with("ff_output_dim", (long) ff).with("n_classes", (long) n)
+                .with("ff_dropout", dropout instanceof Number ? dropout : c.toMap().get("hidden_dropout_prob"))
+                .with("cls_only", model.pooling() == BertClassifier.Pooling.CLS_ONLY)
+                .with("average_all", model.pooling() == BertClassifier.Pooling.AVERAGE_ALL)
+                .with("pooler", model.pooling() == BertClassifier.Pooling.POOLER);
+        write(dir, config, params, tokenizer, tokenizerJson);
+    }
+
+    /**
+     * The head in {@code dir}, from config.json's {@code architectures}: the first entry bertj
+     * recognises wins; none recognised (or no list) is {@link HeadKind#NONE}.
+     */
+    public static HeadKind headKind(Path dir) throws IOException {
+        BertConfig config = BertConfig.read(requireFile(dir.resolve("config.json")));
+        for (Object a : config.architectures()) {
+            for (HeadKind k : HeadKind.values()) if (k.architecture != null && k.architecture.equals(a)) return k;
+        }
+        return HeadKind.NONE;
+    }
+
+    /**
+     * Loads a {@code BertForSequenceClassification} checkpoint (bertj's or HF's) to predict or to
+     * continue training. Strict: a missing weight is an error, not a silently initialised one.
+     *
+     * @throws IllegalArgumentException if {@code dir} holds another kind, or lacks a weight
+     */
+    public static BertForSequenceClassification loadSequenceClassification(Path dir) throws IOException {
+        requireKind(dir, HeadKind.SEQUENCE_CLASSIFICATION);
+        BertForSequenceClassification m = BertForSequenceClassification.fromPretrained(dir, 0, 0);
+        requireComplete(dir, m.parameters().keySet());
+        return m;
+    }
+
+    /**
+     * Loads a {@code BertClassifier} checkpoint to predict or to continue training. Strict, as
+     * {@link #loadSequenceClassification}.
+     */
+    public static BertClassifier loadClassifier(Path dir) throws IOException {
+        requireKind(dir, HeadKind.CUSTOM);
+        BertClassifier m = BertClassifier.fromPretrained(dir, 0);
+        requireComplete(dir, m.parameters().keySet());
+        return m;
+    }
+
+    /**
+     * Replaces {@code dir} atomically (see the class comment) with what {@code contents} writes
+     * into a temporary directory. The save methods use it; callers may use it for other files that
+     * must appear together. Every regular file {@code contents} leaves is forced to disk.
+     *
+     * @throws IOException or whatever {@code contents} throws; {@code dir} is then unchanged and
+     *     the temporary directory removed
+     */
+    public static void writeDirectory(Path dir, Contents contents) throws IOException {
+        Path target = dir.toAbsolutePath().normalize();
+        // Replace the directory a symlink points to, not the link: that is where users look.
+        if (Files.isSymbolicLink(target) && Files.isDirectory(target)) target = target.toRealPath();
+        checkReplaceable(target);
+        Path parent = target.getParent();
+        if (parent == null) throw new IllegalArgumentException("cannot save a checkpoint as the root directory");
+        Files.createDirectories(parent);
+        String tag = ProcessHandle.current().pid() + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16);
+        Path tmp = parent.resolve(target.getFileName() + ".tmp-" + tag);
+        Path old = parent.resolve(target.getFileName() + ".old-" + tag);
+        Files.createDirectory(tmp);
+        try {
+            contents.write(tmp);
+            try (Stream<Path> files = Files.list(tmp)) {
+                for (Path f : files.toList()) if (Files.isRegularFile(f)) force(f);
+            }
+            force(tmp);
+            boolean hadOld = Files.exists(target);
+            // ATOMIC_MOVE: a plain move could fall back to copy-and-delete, which is not atomic.
+            if (hadOld) Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
+            try {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException | RuntimeException e) {
+                if (hadOld) {
+                    try {
+                        Files.move(old, target, StandardCopyOption.ATOMIC_MOVE); // put the previous one back
+                    } catch (IOException restore) {
+                        e.addSuppressed(restore);
+                    }
+                }
+                throw e;
+            }
+        } catch (Throwable t) {
+            try {
+                deleteTree(tmp);
+            } catch (IOException e) {
+                t.addSuppressed(e);
+            }
+            throw t;
+        }
+        force(parent);
+        try {
+            deleteTree(old);
+        } catch (IOException e) {
+            // The new checkpoint is in place; a leftover copy of the old one is not a failed save.
+            LOG.warning("saved " + target + " but could not delete the previous checkpoint at " + old + ": " + e);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+
+    private static void write(Path dir, BertConfig config, Map<String, Tensor> params, BertTokenizer tokenizer, Path tokenizerJson)
+            throws IOException {
+        if (tokenizer.vocabSize() > config.vocabSize()) {
+            throw new IllegalArgumentException("the tokenizer has " + tokenizer.vocabSize() + " tokens but the model's vocab_size is "
+                    + config.vocabSize() + "; ids past it would have no embedding");
+        }
+        // HF's safetensors writer orders tensors by name (all are F32 here); the order carries no meaning.
+        Map<String, Tensor> sorted = new TreeMap<>(params);
+        writeDirectory(dir, tmp -> {
+            SafeTensorsWriter.write(tmp.resolve("model.safetensors"), sorted, Map.of("format", "pt"));
+            Files.writeString(tmp.resolve("config.json"), config.toJson() + "\n", StandardCharsets.UTF_8);
+            tokenizer.saveVocabulary(tmp);
+            Files.writeString(tmp.resolve("tokenizer_config.json"), tokenizer.tokenizerConfigJson(config.maxPositionEmbeddings()),
+                    StandardCharsets.UTF_8);
+            if (tokenizerJson != null) Files.copy(tokenizerJson, tmp.resolve("tokenizer.json"));
+            verifyTokenizer(tmp, tokenizer, tokenizerJson);
+        });
+    }
+
+    /**
+     * Reads the tokenizer back from the new checkpoint, as a later load will (tokenizer.json
+     * first), so a tokenizer.json from another model, or a vocabulary vocab.txt cannot hold,
+     * fails the save instead of producing a checkpoint that tokenizes differently.
+     */
+    private static void verifyTokenizer(Path tmp, BertTokenizer want, Path tokenizerJson) throws IOException {
+        BertTokenizer got = BertTokenizer.fromPretrained(tmp);
+        String what = tokenizerJson != null ? tokenizerJson.toString() : "vocab.txt";
+        if (!got.vocab().tokens().equals(want.vocab().tokens())) {
+            throw new IllegalArgumentException(what + " does not hold the tokenizer's vocabulary (" + got.vocabSize()
+                    + " vs " + want.vocabSize() + " tokens, or different tokens)");
+        }
+        if (!got.specialTokens().equals(want.specialTokens()) || !got.normalizer().equals(want.normalizer())) {
+            throw new IllegalArgumentException(what + " reads back with other special tokens or normalizer settings: "
+                    + got.specialTokens() + " " + got.normalizer() + " vs " + want.specialTokens() + " " + want.normalizer());
+        }
+    }
+
+    /** The config with id2label/label2id for {@code n} classes: kept if consistent, else HF's LABEL_i. */
+    private static BertConfig withLabels(BertConfig c, int n) {
+        Map<Integer, String> id2label = c.id2label();
+        if (id2label.isEmpty()) {
+            List<String> names = new ArrayList<>();
+            for (int i = 0; i < n; i++) names.add("LABEL_" + i);
+            return c.withLabels(names);
+        }
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            String name = id2label.get(i);
+            if (name == null || id2label.size() != n) {
+                throw new IllegalArgumentException("config.json's id2label " + id2label + " does not name classes 0.." + (n - 1)
+                        + " of the " + n + "-class head; HF would build a " + id2label.size() + "-class head from it");
+            }
+            names.add(name);
+        }
+        // Rewrite both maps from id2label, so label2id cannot disagree with it.
+        return c.withLabels(names);
+    }
+
+    private static void requireKind(Path dir, HeadKind want) throws IOException {
+        HeadKind kind = headKind(dir);
+        if (kind != want) {
+            throw new IllegalArgumentException(dir + " holds " + (kind == HeadKind.NONE ? "a model without a classification head"
+                    : "a " + kind.architecture() + " checkpoint") + " (config.json architectures), not a " + want.architecture() + " one");
+        }
+    }
+
+    /** Every parameter must come from the file: a silently initialised head would predict noise. */
+    private static void requireComplete(Path dir, Set<String> params) throws IOException {
+        Set<String> names = new HashSet<>();
+        try (SafeTensors st = SafeTensors.open(dir.resolve("model.safetensors"))) {
+            for (String n : st.names()) {
+                // Encoder names load with or without "bert." (as in HF and bertj's loaders), so either spelling counts.
+                names.add(n);
+                names.add("bert." + n);
+                if (n.startsWith("bert.")) names.add(n.substring("bert.".length()));
+            }
+        }
+        List<String> missing = params.stream().filter(p -> !names.contains(p)).sorted().toList();
+        if (!missing.isEmpty()) {
+            throw new IllegalArgumentException(dir.resolve("model.safetensors") + " lacks " + missing.size() + " weight(s) of the model: " + missing);
+        }
+    }
+
+    private static void checkReplaceable(Path target) throws IOException {
+        if (!Files.exists(target)) return;
+        if (!Files.isDirectory(target)) throw new NotDirectoryException(target + " exists and is not a directory");
+        boolean empty;
+        try (Stream<Path> s = Files.list(target)) {
+            empty = s.findAny().isEmpty();
+        }
+        if (!empty && !Files.isRegularFile(target.resolve("config.json"))) {
+            throw new DirectoryNotEmptyException(target + " (not a model directory: no config.json); a checkpoint save"
+                    + " replaces the whole directory, so it only overwrites an empty one or a previous model");
+        }
+    }
+
+    private static Path requireFile(Path p) throws IOException {
+        if (!Files.isRegularFile(p)) throw new java.nio.file.NoSuchFileException(p.toString(), null, "missing model file");
+        return p;
+    }
+
+    /** fsync; best effort for directories, which not every OS can open. */
+    private static void force(Path p) throws IOException {
+        boolean dir = Files.isDirectory(p);
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException | UnsupportedOperationException e) {
+            if (!dir) throw e;
+        }
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
+        // Deepest first; Files.walk does not follow links, so a link inside is removed, not its target.
+        try (Stream<Path> s = Files.walk(root)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
+    }
+}
