@@ -26,11 +26,10 @@ import java.util.regex.Pattern;
  * keeps its raw text, and a multipart message whose boundary never appears is read as plain text.
  */
 public final class Email {
-    /** Nested multiparts and forwarded messages deeper than this are not walked (guards the stack). */
-    private static final int MAX_DEPTH = 16;
+    private static final int MAX_DEPTH = 16; // nested parts and forwarded messages deeper than this are not walked
     private static final Pattern HEADER_NAME = Pattern.compile("[!-9;-~]{1,200}:");
     private static final Pattern PARAM = Pattern.compile(";\\s*([^=;\\s]+)\\s*=\\s*(\"[^\"]*\"?|[^;]*)");
-    private static final Pattern WHITESPACE = Pattern.compile("\\s+"), NOT_BASE64 = Pattern.compile("[^A-Za-z0-9+/]+");
+    private static final Pattern BASE64_LINE = Pattern.compile("[A-Za-z0-9+/]+={0,2}");
     private static final Pattern TRAILING_BLANKS = Pattern.compile("(?md)(?<![^\\S\\n])[^\\S\\n]++$"),
             LINE_BLANKS = Pattern.compile("(?md)^[^\\S\\n]++|(?<![^\\S\\n])[^\\S\\n]++$");
     private static final Pattern BLANK_LINES = Pattern.compile("\\n{3,}"), EDGE_NEWLINES = Pattern.compile("^\\n+|\\n+$");
@@ -72,7 +71,8 @@ public final class Email {
         Part p = parsePart(raw);
         StringBuilder sb = new StringBuilder();
         walk(p, depth, false, sb);
-        if (sb.isEmpty()) walk(p, depth, true, sb); // when an attached file is the only text, it is the body
+        // When an attached file is the only text, it is the body (retried at the top only: nested retries would be exponential).
+        if (sb.isEmpty() && depth == 0) walk(p, depth, true, sb);
         String subject = subjectOf(p), body = tidy(sb.toString(), false);
         return subject.isEmpty() ? body : body.isEmpty() ? subject : subject + "\n" + body;
     }
@@ -127,13 +127,14 @@ public final class Email {
     }
 
     private static void walk(Part p, int depth, boolean attachmentsToo, StringBuilder out) {
+        if (depth > MAX_DEPTH) return;
         HeaderValue ct = parseHeaderValue(p.header("content-type"));
         String type = ct.value().indexOf('/') < 0 ? "text/plain" : ct.value();
         // Some spam is MIME without a Content-Type, or with a wrong boundary: look for the parts' delimiter.
         boolean sniff = type.startsWith("multipart/") || ct.value().isEmpty() && p.headers().containsKey("mime-version");
         String boundary = sniff ? boundary(p.body(), ct.params().get("boundary")) : null;
         if (boundary != null) type = type.startsWith("multipart/") ? type : "multipart/mixed";
-        List<String> parts = type.startsWith("multipart/") && depth < MAX_DEPTH ? splitMultipart(p.body(), boundary) : null;
+        List<String> parts = boundary != null && type.startsWith("multipart/") ? splitMultipart(p.body(), boundary) : null;
         if (parts != null && type.equals("multipart/alternative")) {
             // The first non-blank text/plain alternative, else the first non-blank one.
             String chosen = null;
@@ -153,7 +154,7 @@ public final class Email {
         } else if (type.startsWith("multipart/")) { // no boundary, or it never appears: read the body as text
             appendText(decodeBody(p, ct), false, out);
         } else if (type.equals("message/rfc822")) {
-            if (depth < MAX_DEPTH) appendBlock(toText(decodeBody(p, ct), depth + 1), out);
+            appendBlock(toText(decodeBody(p, ct), depth + 1), out);
         } else if ((type.startsWith("text/") || type.startsWith("message/"))
                 && (attachmentsToo || !parseHeaderValue(p.header("content-disposition")).value().equals("attachment"))) {
             appendText(decodeBody(p, ct), type.equals("text/html"), out);
@@ -169,7 +170,6 @@ public final class Email {
 
     /** The parts between "--boundary" lines (preamble and epilogue dropped, no closing line: to the end), or null. */
     private static List<String> splitMultipart(String body, String boundary) {
-        if (boundary == null) return null;
         String delimiter = "--" + boundary;
         List<String> parts = new ArrayList<>();
         int partStart = -1;
@@ -216,22 +216,25 @@ public final class Email {
     }
 
     private static String decodeBody(Part p, HeaderValue ct) {
-        String cte = p.header("content-transfer-encoding").strip().toLowerCase(Locale.ROOT);
-        String charset = ct.params().get("charset");
+        String cte = p.header("content-transfer-encoding").strip().toLowerCase(Locale.ROOT), charset = ct.params().get("charset");
         byte[] bytes = cte.equals("base64") ? base64(p.body()) : null;
         if (bytes != null) return normalizeNewlines(decodeBytes(bytes, charset));
         if (cte.equals("quoted-printable")) return normalizeNewlines(quotedPrintable(p.body(), charset, false));
         return p.body(); // 7bit, 8bit, binary, unknown, or base64 that is not: the corpus text is already decoded
     }
 
-    /** Lenient base64: blanks ignored, stops at '=' padding; null when the text clearly is not base64. */
+    /** The leading run of base64 lines (a mailing list's footer after them is dropped), or null when there is none. */
     private static byte[] base64(String s) {
-        int eq = s.indexOf('=');
-        String chars = WHITESPACE.matcher(eq < 0 ? s : s.substring(0, eq)).replaceAll("");
-        String clean = NOT_BASE64.matcher(chars).replaceAll("");
-        if (chars.length() - clean.length() > clean.length() / 10 + 2) return null;
-        try {
-            return Base64.getDecoder().decode(clean.substring(0, clean.length() - (clean.length() % 4 == 1 ? 1 : 0)));
+        StringBuilder clean = new StringBuilder(s.length());
+        for (String line : s.strip().split("\n")) {
+            line = line.strip();
+            if (!BASE64_LINE.matcher(line).matches()) break;
+            int eq = line.indexOf('=');
+            clean.append(line, 0, eq < 0 ? line.length() : eq);
+            if (eq >= 0) break; // padding ends the data
+        }
+        try { // a last group of one char carries no whole byte
+            return clean.isEmpty() ? null : Base64.getDecoder().decode(clean.substring(0, clean.length() - (clean.length() % 4 == 1 ? 1 : 0)));
         } catch (IllegalArgumentException e) {
             return null;
         }
@@ -251,8 +254,7 @@ public final class Email {
                 int j = i + 1;
                 while (j < s.length() && (s.charAt(j) == ' ' || s.charAt(j) == '\t')) j++;
                 if (j == s.length() || s.charAt(j) == '\n') { i = j; continue; } // a soft line break
-                int hi = i + 2 < s.length() ? Character.digit(s.charAt(i + 1), 16) : -1;
-                int lo = hi >= 0 ? Character.digit(s.charAt(i + 2), 16) : -1;
+                int hi = i + 2 < s.length() ? Character.digit(s.charAt(i + 1), 16) : -1, lo = hi >= 0 ? Character.digit(s.charAt(i + 2), 16) : -1;
                 buf[n++] = lo >= 0 ? (byte) (hi << 4 | lo) : (byte) '='; // a stray '=' stays
                 if (lo >= 0) i += 2;
             } else if (c < 0x80) {
@@ -307,10 +309,7 @@ public final class Email {
         int n = html.length(), i = 0;
         while (i < n) {
             char c = html.charAt(i);
-            if (c == '&') {
-                i = appendEntity(html, i, out);
-                continue;
-            }
+            if (c == '&') { i = appendEntity(html, i, out); continue; }
             i++;
             if (c != '<') {
                 if (Character.isWhitespace(c) || c == '\u00a0') appendSpace(out); // source line breaks are blanks
@@ -332,7 +331,9 @@ public final class Email {
                 continue;
             }
             i = gt + 1;
-            if (BLOCK_TAGS.contains(name)) out.append('\n');
+            // <br> and <p> always break the line (so paragraphs get a blank line between them); other blocks start a new line.
+            if (name.equals("br") || name.equals("p")) out.append('\n');
+            else if (BLOCK_TAGS.contains(name) && !out.isEmpty() && out.charAt(out.length() - 1) != '\n') out.append('\n');
             else if (name.equals("td") || name.equals("th")) appendSpace(out);
         }
         return tidy(out.toString(), true);
@@ -362,8 +363,7 @@ public final class Email {
             while (k < s.length() && k - j < 10 && Character.isLetterOrDigit(s.charAt(k))) k++;
             String value = ENTITIES.get(s.substring(j, k));
             if (value != null) { // the ';' is optional, as browsers read legacy pages
-                if (value.equals("\u00a0")) appendSpace(out);
-                else out.append(value);
+                if (value.equals("\u00a0")) appendSpace(out); else out.append(value);
                 return k < s.length() && s.charAt(k) == ';' ? k + 1 : k;
             }
         }

@@ -173,7 +173,8 @@ public final class SpamAssassin {
         Map<String, Path> temps = new LinkedHashMap<>();
         try {
             for (String split : SPLITS) {
-                Path tmp = Files.createTempFile(outDir, "." + split + ".", ".jsonl.tmp");
+                // Not Files.createTempFile: its files are owner-only, and these should be as readable as any other.
+                Path tmp = outDir.resolve("." + split + ".jsonl." + ProcessHandle.current().pid() + ".tmp");
                 temps.put(split, tmp);
                 try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
                     StringBuilder sb = new StringBuilder();
