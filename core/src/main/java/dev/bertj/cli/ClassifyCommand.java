@@ -3,9 +3,7 @@ package dev.bertj.cli;
 import dev.bertj.io.Json;
 import dev.bertj.model.BertConfig;
 import dev.bertj.nn.CrossEntropy;
-import dev.bertj.tokenizer.Batch;
 import dev.bertj.tokenizer.BertTokenizer;
-import dev.bertj.tokenizer.DataCollatorWithPadding;
 import dev.bertj.tokenizer.EncodeOptions;
 import dev.bertj.train.Checkpoint;
 import dev.bertj.train.TaskModel;
@@ -13,9 +11,7 @@ import dev.bertj.train.TaskModel;
 import java.io.BufferedReader;
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -59,45 +55,24 @@ final class ClassifyCommand implements Command {
         BertTokenizer tok = BertTokenizer.fromPretrained(dir);
         int maxLength = a.intValue("max-length", Math.min(tok.modelMaxLength(), config.maxPositionEmbeddings()), 2);
         EncodeOptions opts = EncodeOptions.builder().truncation(EncodeOptions.Truncation.LONGEST_FIRST).maxLength(maxLength).build();
-        DataCollatorWithPadding collator = new DataCollatorWithPadding(tok);
         int classes = model.numLabels();
-        List<String> texts = new ArrayList<>(), pairs = new ArrayList<>();
-        int lineNo = 0, first = 1;
-        while (true) {
-            String line = in.readLine();
-            if (line != null) {
-                String[] tp = TokenizeCommand.parseLine(line, ++lineNo);
-                texts.add(tp[0]);
-                pairs.add(tp[1]);
-            }
-            if (texts.size() == CHUNK || (line == null && !texts.isEmpty())) {
-                Batch b;
-                try {
-                    b = collator.collate(tok.encodeBatch(texts, pairs.stream().allMatch(p -> p == null) ? null : pairs, opts));
-                } catch (IllegalArgumentException e) {
-                    throw TokenizeCommand.withLineNumber(e, first);
+        InputBatches.forEach(in, tok, opts, CHUNK, b -> {
+            float[] logits = model.forward(b).logits().data();
+            float[] probs = new float[logits.length];
+            CrossEntropy.softmax(logits, b.batchSize(), classes, probs);
+            for (int r = 0; r < b.batchSize(); r++) {
+                int best = 0;
+                Map<String, Object> scores = new LinkedHashMap<>();
+                for (int c = 0; c < classes; c++) {
+                    if (probs[r * classes + c] > probs[r * classes + best]) best = c;
+                    scores.put(names.getOrDefault(c, "LABEL_" + c), (double) probs[r * classes + c]);
                 }
-                float[] logits = model.forward(b).logits().data();
-                float[] probs = new float[logits.length];
-                CrossEntropy.softmax(logits, b.batchSize(), classes, probs);
-                for (int r = 0; r < b.batchSize(); r++) {
-                    int best = 0;
-                    Map<String, Object> scores = new LinkedHashMap<>();
-                    for (int c = 0; c < classes; c++) {
-                        if (probs[r * classes + c] > probs[r * classes + best]) best = c;
-                        scores.put(names.getOrDefault(c, "LABEL_" + c), (double) probs[r * classes + c]);
-                    }
-                    Map<String, Object> row = new LinkedHashMap<>();
-                    row.put("label", names.getOrDefault(best, "LABEL_" + best));
-                    row.put("scores", scores);
-                    out.println(Json.write(row));
-                }
-                first = lineNo + 1;
-                texts.clear();
-                pairs.clear();
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("label", names.getOrDefault(best, "LABEL_" + best));
+                row.put("scores", scores);
+                out.println(Json.write(row));
             }
-            if (line == null) break;
-        }
+        });
         out.flush();
         return 0;
     }

@@ -3,15 +3,11 @@ package dev.bertj.cli;
 import dev.bertj.model.BertModel;
 import dev.bertj.model.BertModelOutput;
 import dev.bertj.model.SentenceEmbeddings;
-import dev.bertj.tokenizer.Batch;
 import dev.bertj.tokenizer.BertTokenizer;
-import dev.bertj.tokenizer.DataCollatorWithPadding;
 import dev.bertj.tokenizer.EncodeOptions;
 
 import java.io.BufferedReader;
 import java.io.PrintStream;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
 
 /** {@code ./bertj embed}: one sentence embedding (a JSON array) per input line. */
@@ -54,46 +50,24 @@ final class EmbedCommand implements Command {
         BertModel model = BertModel.fromPretrained(dir);
         int maxLength = a.intValue("max-length", Math.min(tok.modelMaxLength(), model.config().maxPositionEmbeddings()), 2);
         EncodeOptions opts = EncodeOptions.builder().truncation(EncodeOptions.Truncation.LONGEST_FIRST).maxLength(maxLength).build();
-        DataCollatorWithPadding collator = new DataCollatorWithPadding(tok);
         int h = model.config().hiddenSize();
-        List<String> texts = new ArrayList<>(), pairs = new ArrayList<>();
-        int lineNo = 0, first = 1;
-        String line;
-        while (true) {
-            line = in.readLine();
-            if (line != null) {
-                String[] tp = TokenizeCommand.parseLine(line, ++lineNo);
-                texts.add(tp[0]);
-                pairs.add(tp[1]);
-            }
-            if (texts.size() == CHUNK || (line == null && !texts.isEmpty())) {
-                Batch b;
-                try {
-                    b = collator.collate(tok.encodeBatch(texts, pairs.stream().allMatch(p -> p == null) ? null : pairs, opts));
-                } catch (IllegalArgumentException e) {
-                    throw TokenizeCommand.withLineNumber(e, first);
+        InputBatches.forEach(in, tok, opts, CHUNK, b -> {
+            BertModelOutput o = model.forward(b);
+            float[] emb = pooling.equals("cls")
+                    ? SentenceEmbeddings.cls(o.lastHiddenState().data(), b.batchSize(), b.seqLen(), h)
+                    : SentenceEmbeddings.mean(o.lastHiddenState().data(), b.attentionMask(), b.batchSize(), b.seqLen(), h);
+            if (a.has("normalize")) SentenceEmbeddings.normalize(emb, b.batchSize(), h);
+            StringBuilder sb = new StringBuilder();
+            for (int r = 0; r < b.batchSize(); r++) {
+                sb.setLength(0);
+                sb.append('[');
+                for (int i = 0; i < h; i++) {
+                    if (i > 0) sb.append(',');
+                    sb.append(emb[r * h + i]);
                 }
-                BertModelOutput o = model.forward(b);
-                float[] emb = pooling.equals("cls")
-                        ? SentenceEmbeddings.cls(o.lastHiddenState().data(), b.batchSize(), b.seqLen(), h)
-                        : SentenceEmbeddings.mean(o.lastHiddenState().data(), b.attentionMask(), b.batchSize(), b.seqLen(), h);
-                if (a.has("normalize")) SentenceEmbeddings.normalize(emb, b.batchSize(), h);
-                StringBuilder sb = new StringBuilder();
-                for (int r = 0; r < b.batchSize(); r++) {
-                    sb.setLength(0);
-                    sb.append('[');
-                    for (int i = 0; i < h; i++) {
-                        if (i > 0) sb.append(',');
-                        sb.append(emb[r * h + i]);
-                    }
-                    out.append(sb.append(']')).append('\n');
-                }
-                first = lineNo + 1;
-                texts.clear();
-                pairs.clear();
+                out.append(sb.append(']')).append('\n');
             }
-            if (line == null) break;
-        }
+        });
         out.flush();
         return 0;
     }
