@@ -67,9 +67,9 @@ final class ConvertCommand implements Command {
         }
         Files.createDirectories(dir);
         SafeTensorsWriter.write(dir.resolve("model.safetensors"), c.weights(), Map.of("format", "pt"));
-        writeAtomically(dir.resolve("config.json"), config.toJson() + "\n");
-        writeAtomically(dir.resolve("vocab.txt"), String.join("\n", tok.vocab().tokens()) + "\n");
-        writeAtomically(dir.resolve("tokenizer_config.json"), tok.tokenizerConfigJson(config.maxPositionEmbeddings()));
+        SafeTensorsWriter.writeString(dir.resolve("config.json"), config.toJson() + "\n");
+        SafeTensorsWriter.writeString(dir.resolve("vocab.txt"), String.join("\n", tok.vocab().tokens()) + "\n");
+        SafeTensorsWriter.writeString(dir.resolve("tokenizer_config.json"), tok.tokenizerConfigJson(config.maxPositionEmbeddings()));
         Path copy = dir.resolve("tokenizer.json");
         if (!copy.toAbsolutePath().equals(tokenizerJson.toAbsolutePath())) {
             Path tmp = copy.resolveSibling(".tokenizer.json.tmp");
@@ -77,11 +77,5 @@ final class ConvertCommand implements Command {
             Files.move(tmp, copy, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         }
         progress.println("bertj convert: done (" + c.weights().size() + " tensors) -> " + dir);
-    }
-
-    static void writeAtomically(Path file, String text) throws IOException {
-        Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
-        Files.writeString(tmp, text);
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 }

@@ -152,6 +152,15 @@ public final class SafeTensorsWriter {
         syncDirectory(dir);
     }
 
+    /**
+     * Writes {@code text} as UTF-8 to {@code file} atomically (temporary file, fsync, rename), so a
+     * failure leaves any earlier {@code file} intact. For config.json, vocab.txt, metrics.json.
+     */
+    public static void writeString(Path file, String text) throws IOException {
+        byte[] bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        writeAtomically(file, ch -> writeFully(ch, ByteBuffer.wrap(bytes)));
+    }
+
     /** Makes the rename itself durable; best effort, as not every OS can open a directory. */
     private static void syncDirectory(Path dir) {
         try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {

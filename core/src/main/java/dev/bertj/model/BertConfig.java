@@ -67,9 +67,7 @@ public final class BertConfig {
 
     /** Writes config.json (2-space indent, like HF's save_pretrained), atomically. */
     public void write(Path file) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, Json.writePretty(json) + "\n");
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        dev.bertj.io.SafeTensorsWriter.writeString(file, Json.writePretty(json) + "\n");
     }
 
     /** A copy with one key set (any config.json key, known or not). */
