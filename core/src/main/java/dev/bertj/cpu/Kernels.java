@@ -26,6 +26,21 @@ public interface Kernels {
      */
     void linear(float[] x, int rows, int in, float[] w, float[] bias, int out, float[] y);
 
+    /** Lays out a Linear weight {@code w [out, in]} for {@link #linear(float[], int, PackedWeight, float[], float[])}. */
+    PackedWeight pack(float[] w, int out, int in);
+
+    /** {@link #linear(float[], int, int, float[], float[], int, float[])} with a weight packed by {@link #pack}. */
+    void linear(float[] x, int rows, PackedWeight w, float[] bias, float[] y);
+
+    /**
+     * General matrix product on strided views: {@code C = A B} or, with {@code accumulate},
+     * {@code C += A B}, where {@code A(i, kk) = a[aOff + i * ars + kk * acs]} is M x K,
+     * {@code B(kk, j) = b[bOff + kk * brs + j * bcs]} is K x N, and C is row-major from {@code cOff}
+     * with row stride {@code ldc}. Transposes are strides, so no caller copies a matrix.
+     */
+    void gemm(int m, int n, int k, float[] a, int aOff, int ars, int acs, float[] b, int bOff, int brs, int bcs,
+              float[] c, int cOff, int ldc, boolean accumulate);
+
     /**
      * Backward of {@link #linear}:
      * <pre>

@@ -42,6 +42,29 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public PackedWeight pack(float[] w, int out, int in) {
+        return new PackedWeight(w.clone(), in, out);
+    }
+
+    @Override
+    public void linear(float[] x, int rows, PackedWeight w, float[] bias, float[] y) {
+        linear(x, rows, w.in, w.data, bias, w.out, y);
+    }
+
+    @Override
+    public void gemm(int m, int n, int k, float[] a, int aOff, int ars, int acs, float[] b, int bOff, int brs, int bcs,
+                     float[] c, int cOff, int ldc, boolean accumulate) {
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                float s = 0f;
+                for (int kk = 0; kk < k; kk++) s += a[aOff + i * ars + kk * acs] * b[bOff + kk * brs + j * bcs];
+                int o = cOff + i * ldc + j;
+                c[o] = accumulate ? c[o] + s : s;
+            }
+        }
+    }
+
+    @Override
     public void linearBackward(float[] x, float[] dy, int rows, int in, float[] w, int out, float[] dx, float[] dw, float[] db) {
         if (dx != null) {
             for (int r = 0; r < rows; r++) {

@@ -101,4 +101,48 @@ class KernelsTest {
             }
         }
     }
+
+    /** Shapes around the 6-row by 4-vector tile, its panel groups, and both ways of splitting work. */
+    private static final int[][] GEMM_SHAPES = {
+        {1, 1, 1}, {5, 63, 7}, {6, 64, 16}, {7, 65, 17}, {13, 129, 33}, {97, 200, 385}, {1000, 70, 40}, {128, 384, 384}, {601, 131, 1537},
+    };
+
+    @Test
+    void packedLinearMatchesScalar() {
+        Random r = new Random(6);
+        for (int[] s : GEMM_SHAPES) {
+            int rows = s[0], out = s[1], in = s[2];
+            float[] x = rand(r, rows * in), w = rand(r, out * in), b = rand(r, out);
+            float[] y1 = new float[rows * out], y2 = new float[rows * out], y3 = new float[rows * out];
+            ref.linear(x, rows, in, w, b, out, y1);
+            fast.linear(x, rows, fast.pack(w, out, in), b, y2);
+            fast.linear(x, rows, fast.pack(w, out, in), null, y3);
+            String at = "rows=" + rows + " in=" + in + " out=" + out;
+            for (int i = 0; i < y1.length; i++) {
+                assertEquals(y1[i], y2[i], 1e-5f * Math.sqrt(in) * 4, at);
+                assertEquals(y1[i] - b[i % out], y3[i], 1e-5f * Math.sqrt(in) * 4, at);
+            }
+        }
+    }
+
+    @Test
+    void stridedGemmMatchesScalarInEveryLayout() {
+        Random r = new Random(7);
+        for (int[] s : GEMM_SHAPES) {
+            int m = s[0], n = s[1], k = s[2];
+            for (int layout = 0; layout < 4; layout++) {
+                boolean aT = (layout & 1) != 0, bT = (layout & 2) != 0;
+                // Offsets and a wider C row stride, as attention's per-head views have.
+                float[] a = rand(r, 3 + m * k), b = rand(r, 5 + k * n);
+                int ars = aT ? 1 : k, acs = aT ? m : 1, brs = bT ? 1 : n, bcs = bT ? k : 1, ldc = n + 2;
+                for (boolean acc : new boolean[] {false, true}) {
+                    float[] c1 = rand(r, 1 + m * ldc), c2 = c1.clone();
+                    ref.gemm(m, n, k, a, 3, ars, acs, b, 5, brs, bcs, c1, 1, ldc, acc);
+                    fast.gemm(m, n, k, a, 3, ars, acs, b, 5, brs, bcs, c2, 1, ldc, acc);
+                    String at = "m=" + m + " n=" + n + " k=" + k + " aT=" + aT + " bT=" + bT + " acc=" + acc;
+                    for (int i = 0; i < c1.length; i++) assertEquals(c1[i], c2[i], 1e-5f * Math.sqrt(k) * 4, at + " i=" + i);
+                }
+            }
+        }
+    }
 }

@@ -1,0 +1,126 @@
+package dev.bertj.cpu;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.IntConsumer;
+
+/**
+ * A fixed pool of {@code threads() - 1} daemon workers plus the calling thread, for the kernels'
+ * data parallelism. One region runs at a time: a call made inside a region (a GEMM inside the
+ * per-head attention loop) or while another thread's region runs simply runs its tasks inline,
+ * so nesting and concurrent callers are safe and never oversubscribe the cores.
+ *
+ * <p>Why not the common ForkJoinPool: a BERT forward pass makes a few hundred short parallel calls
+ * (a GEMM at batch 1 takes ~100 us), so hand-off latency matters; the workers here spin briefly
+ * before parking and a region allocates nothing but its task lambda.
+ *
+ * <p>{@code -Dbertj.threads=N} sets the size (default: available processors).
+ */
+public final class Parallel {
+    private static final int THREADS = Math.max(1, Integer.getInteger("bertj.threads", Runtime.getRuntime().availableProcessors()));
+    private static final ReentrantLock REGION = new ReentrantLock();
+    private static final ThreadLocal<Boolean> INSIDE = ThreadLocal.withInitial(() -> false);
+    private static final Worker[] WORKERS = new Worker[THREADS - 1];
+    private static final AtomicInteger NEXT = new AtomicInteger();
+    private static final AtomicInteger PENDING = new AtomicInteger();
+    private static volatile IntConsumer body;
+    private static volatile int taskCount;
+    private static volatile Throwable failure;
+    private static volatile Thread caller;
+
+    static {
+        for (int i = 0; i < WORKERS.length; i++) {
+            WORKERS[i] = new Worker("bertj-worker-" + (i + 1));
+            WORKERS[i].start();
+        }
+    }
+
+    private Parallel() { }
+
+    /** Threads a region uses (workers plus the caller). */
+    public static int threads() {
+        return THREADS;
+    }
+
+    /** Whether a call from this thread now would run in parallel. */
+    public static boolean available() {
+        return THREADS > 1 && !INSIDE.get() && !REGION.isLocked();
+    }
+
+    /**
+     * Runs {@code task.accept(i)} for every {@code i < tasks}, spread over the pool; returns when
+     * all are done and rethrows the first failure.
+     */
+    public static void forEach(int tasks, IntConsumer task) {
+        if (tasks <= 0) return;
+        if (tasks == 1 || THREADS == 1 || INSIDE.get() || !REGION.tryLock()) {
+            for (int i = 0; i < tasks; i++) task.accept(i);
+            return;
+        }
+        INSIDE.set(true);
+        try {
+            failure = null;
+            caller = Thread.currentThread();
+            taskCount = tasks;
+            NEXT.set(0);
+            int helpers = Math.min(WORKERS.length, tasks - 1);
+            PENDING.set(helpers);
+            body = task;
+            for (int i = 0; i < helpers; i++) WORKERS[i].wake();
+            drain(task, tasks);
+            // Wait for the helpers: spin a little (they finish within microseconds of us), then park.
+            for (int spins = 0; PENDING.get() > 0; spins++) {
+                if (spins < 20_000) Thread.onSpinWait();
+                else LockSupport.parkNanos(50_000);
+            }
+            body = null;
+            Throwable f = failure;
+            if (f instanceof RuntimeException re) throw re;
+            if (f instanceof Error e) throw e;
+            if (f != null) throw new IllegalStateException(f);
+        } finally {
+            INSIDE.set(false);
+            REGION.unlock();
+        }
+    }
+
+    private static void drain(IntConsumer task, int tasks) {
+        for (int i; (i = NEXT.getAndIncrement()) < tasks; ) {
+            try {
+                task.accept(i);
+            } catch (Throwable t) {
+                if (failure == null) failure = t;
+            }
+        }
+    }
+
+    private static final class Worker extends Thread {
+        private volatile boolean signalled;
+
+        Worker(String name) {
+            super(name);
+            setDaemon(true);
+        }
+
+        void wake() {
+            signalled = true;
+            LockSupport.unpark(this);
+        }
+
+        @Override
+        public void run() {
+            INSIDE.set(true);
+            while (true) {
+                for (int spins = 0; !signalled; spins++) {
+                    if (spins < 50_000) Thread.onSpinWait();
+                    else LockSupport.park(this);
+                }
+                signalled = false;
+                IntConsumer b = body;
+                if (b != null) drain(b, taskCount);
+                if (PENDING.decrementAndGet() == 0) LockSupport.unpark(caller);
+            }
+        }
+    }
+}

@@ -1,0 +1,246 @@
+package dev.bertj.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The Vector API GEMM: {@code C = A B (+ bias)} or {@code C += A B}, on strided views, in the
+ * GotoBLAS shape.
+ * <pre>
+ * B is packed into column panels of NR = 4 vectors, each [K][NR] (a Linear weight once, at load);
+ * the micro-kernel keeps a 6 x NR tile of C in 24 vector registers: per k, 4 loads of B, 6
+ * broadcasts of A straight from its rows (or columns), 24 FMAs, and no lane reduction at all.
+ * </pre>
+ * Loops: K in blocks of 384, then panels in groups whose packed B fits in L2, then 96-row blocks,
+ * so a B panel streams from L2 across a block while A's six rows stream from L1. Packing A as well
+ * measured slower: for K = 1536 the copy cost more than the broadcasts it made contiguous. Every
+ * output element is the same FMA chain whatever the thread count, so results are reproducible.
+ * Edge tiles run the same kernel into a scratch tile, then copy what lies inside C.
+ *
+ * <p>The micro-kernel is one straight method on purpose: passing vectors to a helper that C2
+ * compiles separately boxes them, which measured 14x slower.
+ */
+final class VectorGemm {
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final int L = F.length();
+    static final int MR = 6;
+    static final int NR = 4 * L;
+    /** Micro-panels of A per L2 block (96 rows). */
+    /** K block: a 6 x KC panel of A and KC x NR of B stay close to the core; C absorbs the partial sums. */
+    private static final int KC = 384;
+    private static final int BLOCK_MICRO_ROWS = 16;
+    /** Floats of packed B kept hot in L2 per panel group (512 KiB). */
+    private static final int L2_B_FLOATS = 1 << 17;
+    private static final float[] ZERO_BIAS = new float[NR];
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[3][]);
+
+    private VectorGemm() { }
+
+    /** Size of {@link #packB}'s output for a K x N matrix. */
+    static int packedSize(int k, int n) {
+        return panels(n) * k * NR;
+    }
+
+    static int panels(int n) {
+        return (n + NR - 1) / NR;
+    }
+
+    /** Packs {@code B(kk, j) = b[off + kk * rs + j * cs]} (K x N) into zero-padded panels. */
+    static void packB(float[] b, int off, int rs, int cs, int k, int n, float[] dst) {
+        int panels = panels(n);
+        for (int p = 0; p < panels; p++) {
+            int j0 = p * NR, w = Math.min(NR, n - j0), base = p * k * NR;
+            if (cs == 1) {
+                for (int kk = 0; kk < k; kk++) {
+                    int d = base + kk * NR;
+                    System.arraycopy(b, off + kk * rs + j0, dst, d, w);
+                    if (w < NR) java.util.Arrays.fill(dst, d + w, d + NR, 0f);
+                }
+            } else {
+                for (int j = 0; j < NR; j++) {
+                    if (j >= w) {
+                        for (int kk = 0; kk < k; kk++) dst[base + kk * NR + j] = 0f;
+                        continue;
+                    }
+                    int src = off + (j0 + j) * cs;
+                    for (int kk = 0; kk < k; kk++) dst[base + kk * NR + j] = b[src + kk * rs];
+                }
+            }
+        }
+    }
+
+    private static float[] scratch(int slot, int size) {
+        float[][] s = SCRATCH.get();
+        if (s[slot] == null || s[slot].length < size) s[slot] = new float[Math.max(size, s[slot] == null ? 0 : s[slot].length * 3 / 2)];
+        return s[slot];
+    }
+
+    /**
+     * {@code C = A B + bias} (bias may be null) or, with {@code accumulate}, {@code C += A B}, where
+     * {@code A(i, kk) = a[aOff + i * ars + kk * acs]} is M x K, {@code B(kk, j) = b[bOff + kk * brs + j * bcs]}
+     * is K x N and C is row-major with row stride {@code ldc}.
+     */
+    static void gemm(int m, int n, int k, float[] a, int aOff, int ars, int acs, float[] b, int bOff, int brs, int bcs,
+                     float[] c, int cOff, int ldc, float[] bias, boolean accumulate) {
+        if (m == 0 || n == 0) return;
+        float[] bp = scratch(0, packedSize(k, n));
+        packB(b, bOff, brs, bcs, k, n, bp);
+        gemmPacked(m, n, k, a, aOff, ars, acs, bp, c, cOff, ldc, bias, accumulate);
+    }
+
+    /** As {@link #gemm} with B already packed by {@link #packB}. */
+    static void gemmPacked(int m, int n, int k, float[] a, int aOff, int ars, int acs, float[] bp,
+                           float[] c, int cOff, int ldc, float[] bias, boolean accumulate) {
+        if (m == 0 || n == 0) return;
+        if (k == 0) {
+            if (!accumulate) {
+                for (int i = 0; i < m; i++) {
+                    for (int j = 0; j < n; j++) c[cOff + i * ldc + j] = bias == null ? 0f : bias[j];
+                }
+            }
+            return;
+        }
+        int microRows = (m + MR - 1) / MR, panels = panels(n);
+        int t = Parallel.available() ? Parallel.threads() : 1;
+        // Enough FLOPs to pay for a hand-off (~a few us)?
+        if ((long) m * n * k < 1 << 17) t = 1;
+        if (t == 1) {
+            block(m, n, k, a, aOff, ars, acs, bp, c, cOff, ldc, bias, accumulate, 0, microRows, 0, panels);
+        } else if (microRows >= 4 * t) {
+            int tasks = t;
+            Parallel.forEach(tasks, i -> block(m, n, k, a, aOff, ars, acs, bp, c, cOff, ldc, bias, accumulate,
+                    microRows * i / tasks, microRows * (i + 1) / tasks, 0, panels));
+        } else {
+            int tasks = Math.min(t, panels);
+            Parallel.forEach(tasks, i -> block(m, n, k, a, aOff, ars, acs, bp, c, cOff, ldc, bias, accumulate,
+                    0, microRows, panels * i / tasks, panels * (i + 1) / tasks));
+        }
+    }
+
+    /** Micro-rows {@code [mr0, mr1)} by panels {@code [p0, p1)}: one task's share. */
+    private static void block(int m, int n, int k, float[] a, int aOff, int ars, int acs, float[] bp,
+                              float[] c, int cOff, int ldc, float[] bias, boolean accumulate,
+                              int mr0, int mr1, int p0, int p1) {
+        if (mr0 >= mr1 || p0 >= p1) return;
+        float[] tile = scratch(2, MR * NR);
+        for (int k0 = 0; k0 < k; k0 += KC) {
+            int kc = Math.min(KC, k - k0);
+            // Later K blocks add to what the first one stored (which carried the bias).
+            boolean acc = accumulate || k0 > 0;
+            float[] bs = bias == null || k0 > 0 ? null : bias;
+            int group = Math.max(1, L2_B_FLOATS / (kc * NR));
+            for (int g0 = p0; g0 < p1; g0 += group) {
+                int g1 = Math.min(p1, g0 + group);
+                for (int b0 = mr0; b0 < mr1; b0 += BLOCK_MICRO_ROWS) {
+                    int b1 = Math.min(mr1, b0 + BLOCK_MICRO_ROWS);
+                    for (int p = g0; p < g1; p++) {
+                        int col = p * NR, bOff = p * k * NR + k0 * NR;
+                        boolean fullCols = col + NR <= n;
+                        for (int mr = b0; mr < b1; mr++) {
+                            int row = mr * MR, aAt = aOff + row * ars + k0 * acs;
+                            if (fullCols && row + MR <= m) {
+                                kernel(kc, a, aAt, ars, acs, MR, bp, bOff, c, cOff + row * ldc + col, ldc,
+                                        bs == null ? ZERO_BIAS : bs, bs == null ? 0 : col, acc);
+                            } else {
+                                edge(kc, a, aAt, ars, acs, bp, bOff, tile, c, cOff, ldc, m, n, row, col, bs, acc);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** A tile that sticks out of C: the same kernel into a scratch tile, then the part inside C. */
+    private static void edge(int kc, float[] a, int aAt, int ars, int acs, float[] bp, int bOff, float[] tile, float[] c, int cOff, int ldc,
+                             int m, int n, int row, int col, float[] bias, boolean accumulate) {
+        int rows = Math.min(MR, m - row), cols = Math.min(NR, n - col);
+        kernel(kc, a, aAt, ars, acs, rows, bp, bOff, tile, 0, NR, ZERO_BIAS, 0, false);
+        for (int r = 0; r < rows; r++) {
+            int o = cOff + (row + r) * ldc + col;
+            for (int j = 0; j < cols; j++) {
+                float v = tile[r * NR + j];
+                if (accumulate) c[o + j] += v;
+                else c[o + j] = bias == null ? v : v + bias[col + j];
+            }
+        }
+    }
+
+    /** The 6 x NR register tile over all of K: {@code C = acc + bias} or {@code C += acc}. */
+    private static void kernel(int k, float[] a, int aOff, int ars, int acs, int rows, float[] bp, int bOff,
+                               float[] c, int cOff, int ldc, float[] bias, int biasOff, boolean accumulate) {
+        // Rows past the matrix re-read its last row (edge tiles only store the valid ones).
+        int r1 = Math.min(1, rows - 1) * ars, r2 = Math.min(2, rows - 1) * ars, r3 = Math.min(3, rows - 1) * ars;
+        int r4 = Math.min(4, rows - 1) * ars, r5 = Math.min(5, rows - 1) * ars;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c01 = z, c02 = z, c03 = z;
+        FloatVector c10 = z, c11 = z, c12 = z, c13 = z;
+        FloatVector c20 = z, c21 = z, c22 = z, c23 = z;
+        FloatVector c30 = z, c31 = z, c32 = z, c33 = z;
+        FloatVector c40 = z, c41 = z, c42 = z, c43 = z;
+        FloatVector c50 = z, c51 = z, c52 = z, c53 = z;
+        for (int kk = 0, ai = aOff, bi = bOff; kk < k; kk++, ai += acs, bi += NR) {
+            FloatVector b0 = FloatVector.fromArray(F, bp, bi), b1 = FloatVector.fromArray(F, bp, bi + L);
+            FloatVector b2 = FloatVector.fromArray(F, bp, bi + 2 * L), b3 = FloatVector.fromArray(F, bp, bi + 3 * L);
+            FloatVector x = FloatVector.broadcast(F, a[ai]);
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
+            x = FloatVector.broadcast(F, a[ai + r1]);
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12); c13 = x.fma(b3, c13);
+            x = FloatVector.broadcast(F, a[ai + r2]);
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22); c23 = x.fma(b3, c23);
+            x = FloatVector.broadcast(F, a[ai + r3]);
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32); c33 = x.fma(b3, c33);
+            x = FloatVector.broadcast(F, a[ai + r4]);
+            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41); c42 = x.fma(b2, c42); c43 = x.fma(b3, c43);
+            x = FloatVector.broadcast(F, a[ai + r5]);
+            c50 = x.fma(b0, c50); c51 = x.fma(b1, c51); c52 = x.fma(b2, c52); c53 = x.fma(b3, c53);
+        }
+        if (accumulate) {
+            int o0 = cOff;
+            FloatVector.fromArray(F, c, o0).add(c00).intoArray(c, o0);
+            FloatVector.fromArray(F, c, o0 + L).add(c01).intoArray(c, o0 + L);
+            FloatVector.fromArray(F, c, o0 + 2 * L).add(c02).intoArray(c, o0 + 2 * L);
+            FloatVector.fromArray(F, c, o0 + 3 * L).add(c03).intoArray(c, o0 + 3 * L);
+            int o1 = cOff + 1 * ldc;
+            FloatVector.fromArray(F, c, o1).add(c10).intoArray(c, o1);
+            FloatVector.fromArray(F, c, o1 + L).add(c11).intoArray(c, o1 + L);
+            FloatVector.fromArray(F, c, o1 + 2 * L).add(c12).intoArray(c, o1 + 2 * L);
+            FloatVector.fromArray(F, c, o1 + 3 * L).add(c13).intoArray(c, o1 + 3 * L);
+            int o2 = cOff + 2 * ldc;
+            FloatVector.fromArray(F, c, o2).add(c20).intoArray(c, o2);
+            FloatVector.fromArray(F, c, o2 + L).add(c21).intoArray(c, o2 + L);
+            FloatVector.fromArray(F, c, o2 + 2 * L).add(c22).intoArray(c, o2 + 2 * L);
+            FloatVector.fromArray(F, c, o2 + 3 * L).add(c23).intoArray(c, o2 + 3 * L);
+            int o3 = cOff + 3 * ldc;
+            FloatVector.fromArray(F, c, o3).add(c30).intoArray(c, o3);
+            FloatVector.fromArray(F, c, o3 + L).add(c31).intoArray(c, o3 + L);
+            FloatVector.fromArray(F, c, o3 + 2 * L).add(c32).intoArray(c, o3 + 2 * L);
+            FloatVector.fromArray(F, c, o3 + 3 * L).add(c33).intoArray(c, o3 + 3 * L);
+            int o4 = cOff + 4 * ldc;
+            FloatVector.fromArray(F, c, o4).add(c40).intoArray(c, o4);
+            FloatVector.fromArray(F, c, o4 + L).add(c41).intoArray(c, o4 + L);
+            FloatVector.fromArray(F, c, o4 + 2 * L).add(c42).intoArray(c, o4 + 2 * L);
+            FloatVector.fromArray(F, c, o4 + 3 * L).add(c43).intoArray(c, o4 + 3 * L);
+            int o5 = cOff + 5 * ldc;
+            FloatVector.fromArray(F, c, o5).add(c50).intoArray(c, o5);
+            FloatVector.fromArray(F, c, o5 + L).add(c51).intoArray(c, o5 + L);
+            FloatVector.fromArray(F, c, o5 + 2 * L).add(c52).intoArray(c, o5 + 2 * L);
+            FloatVector.fromArray(F, c, o5 + 3 * L).add(c53).intoArray(c, o5 + 3 * L);
+        } else {
+            FloatVector d0 = FloatVector.fromArray(F, bias, biasOff), d1 = FloatVector.fromArray(F, bias, biasOff + L);
+            FloatVector d2 = FloatVector.fromArray(F, bias, biasOff + 2 * L), d3 = FloatVector.fromArray(F, bias, biasOff + 3 * L);
+            int o0 = cOff;
+            c00.add(d0).intoArray(c, o0); c01.add(d1).intoArray(c, o0 + L); c02.add(d2).intoArray(c, o0 + 2 * L); c03.add(d3).intoArray(c, o0 + 3 * L);
+            int o1 = cOff + 1 * ldc;
+            c10.add(d0).intoArray(c, o1); c11.add(d1).intoArray(c, o1 + L); c12.add(d2).intoArray(c, o1 + 2 * L); c13.add(d3).intoArray(c, o1 + 3 * L);
+            int o2 = cOff + 2 * ldc;
+            c20.add(d0).intoArray(c, o2); c21.add(d1).intoArray(c, o2 + L); c22.add(d2).intoArray(c, o2 + 2 * L); c23.add(d3).intoArray(c, o2 + 3 * L);
+            int o3 = cOff + 3 * ldc;
+            c30.add(d0).intoArray(c, o3); c31.add(d1).intoArray(c, o3 + L); c32.add(d2).intoArray(c, o3 + 2 * L); c33.add(d3).intoArray(c, o3 + 3 * L);
+            int o4 = cOff + 4 * ldc;
+            c40.add(d0).intoArray(c, o4); c41.add(d1).intoArray(c, o4 + L); c42.add(d2).intoArray(c, o4 + 2 * L); c43.add(d3).intoArray(c, o4 + 3 * L);
+            int o5 = cOff + 5 * ldc;
+            c50.add(d0).intoArray(c, o5); c51.add(d1).intoArray(c, o5 + L); c52.add(d2).intoArray(c, o5 + 2 * L); c53.add(d3).intoArray(c, o5 + 3 * L);
+        }
+    }
+}
