@@ -42,12 +42,19 @@ public interface Kernels {
               float[] c, int cOff, int ldc, boolean accumulate);
 
     /**
-     * Backward of {@link #linear}:
-     * <pre>
-     * dx[r][i]  = sum_o dy[r][o] * w[o][i]        (skipped when dx is null)
-     * dw[o][i] += sum_r dy[r][o] * x[r][i]
-     * db[o]    += sum_r dy[r][o]                  (skipped when db is null)
-     * </pre>
+     * Softmax in place over {@code x[off, off + n)} of {@code z_i = x_i * scale + mask_i} ({@code mask}
+     * additive, e.g. 0 or {@code -Float.MAX_VALUE} as HF's padding mask; may be null).
      */
-    void linearBackward(float[] x, float[] dy, int rows, int in, float[] w, int out, float[] dx, float[] dw, float[] db);
+    void softmax(float[] x, int off, int n, float scale, float[] mask, int maskOff);
+
+    /** Exact GELU, {@code x/2 (1 + erf(x / sqrt 2))} with erf to 1.5e-7, in place on {@code x[off, off + n)}. */
+    void gelu(float[] x, int off, int n);
+
+    /**
+     * LayerNorm over rows {@code [r0, r1)} of {@code h}: {@code y = (z - mean) / sqrt(var + eps) * gamma + beta} with
+     * {@code z = x + residual} (residual may be null; y may be x). When {@code xhat} and {@code rstd}
+     * are given they receive the normalized rows and each row's {@code 1/sqrt(var + eps)}.
+     */
+    void layerNorm(float[] x, float[] residual, int r0, int r1, int h, float[] gamma, float[] beta, float eps,
+                   float[] y, float[] xhat, float[] rstd);
 }

@@ -65,22 +65,67 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void linearBackward(float[] x, float[] dy, int rows, int in, float[] w, int out, float[] dx, float[] dw, float[] db) {
-        if (dx != null) {
-            for (int r = 0; r < rows; r++) {
-                for (int i = 0; i < in; i++) {
-                    float s = 0f;
-                    for (int o = 0; o < out; o++) s += dy[r * out + o] * w[o * in + i];
-                    dx[r * in + i] = s;
-                }
-            }
+    public void softmax(float[] x, int off, int n, float scale, float[] mask, int maskOff) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            float z = x[off + i] * scale;
+            // HF adds float32.min where the mask is 0; exp of that underflows to exactly 0.
+            if (mask != null) z += mask[maskOff + i];
+            x[off + i] = z;
+            max = Math.max(max, z);
         }
-        for (int o = 0; o < out; o++) {
-            for (int r = 0; r < rows; r++) {
-                float d = dy[r * out + o];
-                if (db != null) db[o] += d;
-                for (int i = 0; i < in; i++) dw[o * in + i] += d * x[r * in + i];
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            x[off + i] = (float) Math.exp(x[off + i] - max);
+            sum += x[off + i];
+        }
+        float inv = (float) (1.0 / sum);
+        for (int i = 0; i < n; i++) x[off + i] *= inv;
+    }
+
+    @Override
+    public void gelu(float[] x, int off, int n) {
+        for (int i = off; i < off + n; i++) x[i] = (float) (0.5 * x[i] * (1 + erf(x[i] * 0.7071067811865476)));
+    }
+
+    /**
+     * The error function to 1.5e-7 absolute (Abramowitz and Stegun 7.1.26), the approximation
+     * PyTorch's vectorized CPU erf uses too: one exp and one division.
+     * <pre>
+     * erf(x) = 1 - (a1 t + a2 t^2 + a3 t^3 + a4 t^4 + a5 t^5) exp(-x^2),  t = 1 / (1 + p |x|)
+     * </pre>
+     */
+    public static double erf(double x) {
+        double a = Math.abs(x);
+        double t = 1.0 / (1.0 + 0.3275911 * a);
+        double poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+        double r = 1.0 - poly * Math.exp(-a * a);
+        return x < 0 ? -r : r;
+    }
+
+    @Override
+    public void layerNorm(float[] x, float[] residual, int r0, int r1, int h, float[] gamma, float[] beta, float eps,
+                          float[] y, float[] xhat, float[] rstd) {
+        for (int r = r0; r < r1; r++) {
+            int o = r * h;
+            double sum = 0;
+            for (int i = 0; i < h; i++) {
+                float z = residual == null ? x[o + i] : x[o + i] + residual[o + i];
+                y[o + i] = z;
+                sum += z;
             }
+            float mean = (float) (sum / h);
+            double sq = 0;
+            for (int i = 0; i < h; i++) {
+                float d = y[o + i] - mean;
+                sq += d * d;
+            }
+            float inv = (float) (1.0 / Math.sqrt(sq / h + eps));
+            if (rstd != null) {
+                rstd[r] = inv;
+                for (int i = 0; i < h; i++) xhat[o + i] = (y[o + i] - mean) * inv;
+            }
+            for (int i = 0; i < h; i++) y[o + i] = (y[o + i] - mean) * inv * gamma[i] + beta[i];
         }
     }
 }

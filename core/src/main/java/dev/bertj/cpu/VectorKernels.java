@@ -1,6 +1,8 @@
 package dev.bertj.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -83,30 +85,102 @@ final class VectorKernels implements Kernels {
         VectorGemm.gemm(m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, null, accumulate);
     }
 
-    /**
-     * Both products as GEMMs on strided views, so nothing is transposed or copied:
-     * {@code dx = dy W} (B = W row-major) and {@code dW += dy^T x} (A = dy read down its columns).
-     */
     @Override
-    public void linearBackward(float[] x, float[] dy, int rows, int in, float[] w, int out, float[] dx, float[] dw, float[] db) {
-        if (dx != null) VectorGemm.gemm(rows, in, out, dy, 0, out, 1, w, 0, in, 1, dx, 0, in, null, false);
-        VectorGemm.gemm(out, in, rows, dy, 0, 1, out, x, 0, in, 1, dw, 0, in, null, true);
-        if (db != null) columnSums(dy, rows, out, db);
+    public void softmax(float[] x, int off, int n, float scale, float[] mask, int maskOff) {
+        int w = F.length(), bound = F.loopBound(n), i = 0;
+        FloatVector vs = FloatVector.broadcast(F, scale), vmax = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (; i < bound; i += w) {
+            FloatVector z = FloatVector.fromArray(F, x, off + i).mul(vs);
+            if (mask != null) z = z.add(FloatVector.fromArray(F, mask, maskOff + i));
+            z.intoArray(x, off + i);
+            vmax = vmax.max(z);
+        }
+        float max = vmax.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) {
+            float z = x[off + i] * scale + (mask == null ? 0f : mask[maskOff + i]);
+            x[off + i] = z;
+            max = Math.max(max, z);
+        }
+        FloatVector vm = FloatVector.broadcast(F, max), vsum = FloatVector.zero(F);
+        for (i = 0; i < bound; i += w) {
+            FloatVector e = FloatVector.fromArray(F, x, off + i).sub(vm).lanewise(VectorOperators.EXP);
+            e.intoArray(x, off + i);
+            vsum = vsum.add(e);
+        }
+        float s = sum(vsum);
+        for (; i < n; i++) {
+            x[off + i] = (float) Math.exp(x[off + i] - max);
+            s += x[off + i];
+        }
+        FloatVector inv = FloatVector.broadcast(F, 1f / s);
+        for (i = 0; i < bound; i += w) FloatVector.fromArray(F, x, off + i).mul(inv).intoArray(x, off + i);
+        for (; i < n; i++) x[off + i] *= 1f / s;
     }
 
-    /** {@code db[o] += sum_r dy[r][o]}, a vector of columns at a time. */
-    private static void columnSums(float[] dy, int rows, int out, float[] db) {
-        int w = F.length(), bound = F.loopBound(out);
-        int o = 0;
-        for (; o < bound; o += w) {
-            FloatVector s = FloatVector.zero(F);
-            for (int r = 0; r < rows; r++) s = s.add(FloatVector.fromArray(F, dy, r * out + o));
-            FloatVector.fromArray(F, db, o).add(s).intoArray(db, o);
+    /** {@link ScalarKernels#erf}'s formula, sixteen lanes at a time. */
+    @Override
+    public void gelu(float[] x, int off, int n) {
+        int w = F.length(), bound = F.loopBound(n), i = 0;
+        FloatVector one = FloatVector.broadcast(F, 1f), half = FloatVector.broadcast(F, 0.5f);
+        for (; i < bound; i += w) {
+            FloatVector v = FloatVector.fromArray(F, x, off + i);
+            FloatVector z = v.mul(0.70710677f), a = z.abs();
+            FloatVector t = one.div(a.fma(0.3275911f, 1f));
+            FloatVector poly = t.fma(1.0614054f, -1.4531521f);
+            poly = poly.fma(t, FloatVector.broadcast(F, 1.4214138f));
+            poly = poly.fma(t, FloatVector.broadcast(F, -0.28449672f));
+            poly = poly.fma(t, FloatVector.broadcast(F, 0.2548296f)).mul(t);
+            FloatVector r = one.sub(poly.mul(a.mul(a).neg().lanewise(VectorOperators.EXP)));
+            VectorMask<Float> negative = z.lt(0f);
+            FloatVector erf = r.blend(r.neg(), negative);
+            v.mul(half).mul(erf.add(one)).intoArray(x, off + i);
         }
-        for (; o < out; o++) {
-            float s = 0f;
-            for (int r = 0; r < rows; r++) s += dy[r * out + o];
-            db[o] += s;
+        ScalarKernels.INSTANCE.gelu(x, off + i, n - i);
+    }
+
+    @Override
+    public void layerNorm(float[] x, float[] residual, int r0, int r1, int h, float[] gamma, float[] beta, float eps,
+                          float[] y, float[] xhat, float[] rstd) {
+        int w = F.length(), bound = F.loopBound(h);
+        for (int r = r0; r < r1; r++) {
+            int o = r * h, i = 0;
+            FloatVector vs = FloatVector.zero(F);
+            for (; i < bound; i += w) {
+                FloatVector z = FloatVector.fromArray(F, x, o + i);
+                if (residual != null) z = z.add(FloatVector.fromArray(F, residual, o + i));
+                z.intoArray(y, o + i);
+                vs = vs.add(z);
+            }
+            float sum = sum(vs);
+            for (; i < h; i++) {
+                float z = residual == null ? x[o + i] : x[o + i] + residual[o + i];
+                y[o + i] = z;
+                sum += z;
+            }
+            float mean = sum / h;
+            FloatVector vm = FloatVector.broadcast(F, mean), vq = FloatVector.zero(F);
+            for (i = 0; i < bound; i += w) {
+                FloatVector d = FloatVector.fromArray(F, y, o + i).sub(vm);
+                vq = d.fma(d, vq);
+            }
+            float sq = sum(vq);
+            for (; i < h; i++) {
+                float d = y[o + i] - mean;
+                sq += d * d;
+            }
+            float inv = (float) (1.0 / Math.sqrt(sq / h + eps));
+            if (rstd != null) rstd[r] = inv;
+            FloatVector vi = FloatVector.broadcast(F, inv);
+            for (i = 0; i < bound; i += w) {
+                FloatVector xh = FloatVector.fromArray(F, y, o + i).sub(vm).mul(vi);
+                if (xhat != null) xh.intoArray(xhat, o + i);
+                xh.fma(FloatVector.fromArray(F, gamma, i), FloatVector.fromArray(F, beta, i)).intoArray(y, o + i);
+            }
+            for (; i < h; i++) {
+                float xh = (y[o + i] - mean) * inv;
+                if (xhat != null) xhat[o + i] = xh;
+                y[o + i] = xh * gamma[i] + beta[i];
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.bertj.model;
 
 import dev.bertj.cpu.Kernels;
+import dev.bertj.cpu.Parallel;
 import dev.bertj.nn.Activations;
 import dev.bertj.nn.Gradients;
 import dev.bertj.nn.Linear;
@@ -29,14 +30,27 @@ public final class BertIntermediate {
 
     void forward(Kernels k, float[] x, int rows, float[] out) {
         dense.forward(k, x, rows, out);
-        Activations.apply(act, out, rows * dense.out());
+        activate(k, out, rows * dense.out());
     }
 
     Ctx forwardTrain(Kernels k, float[] x, int rows, float[] out) {
         dense.forward(k, x, rows, out);
         float[] pre = out.clone();
-        Activations.apply(act, out, rows * dense.out());
+        activate(k, out, rows * dense.out());
         return new Ctx(x, pre, rows);
+    }
+
+    /** BERT's exact GELU runs on the kernels, in parallel slices; other activations on {@link Activations}. */
+    private void activate(Kernels k, float[] x, int n) {
+        if (!act.equals("gelu")) {
+            Activations.apply(act, x, n);
+            return;
+        }
+        int slices = n < 1 << 15 ? 1 : Parallel.threads() * 4;
+        Parallel.forEach(slices, i -> {
+            int from = (int) ((long) n * i / slices), to = (int) ((long) n * (i + 1) / slices);
+            k.gelu(x, from, to - from);
+        });
     }
 
     /** Backward: {@code dOut} is consumed; {@code dx} receives d loss / d x. */

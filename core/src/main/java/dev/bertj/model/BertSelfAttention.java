@@ -1,10 +1,11 @@
 package dev.bertj.model;
 
 import dev.bertj.cpu.Kernels;
+import dev.bertj.cpu.PackedWeight;
+import dev.bertj.cpu.Parallel;
 import dev.bertj.nn.Gradients;
 import dev.bertj.nn.Linear;
 
-import java.util.stream.IntStream;
 
 /**
  * {@code attention.self}: multi-head scaled dot-product attention, bidirectional (no causal mask),
@@ -29,8 +30,13 @@ public final class BertSelfAttention {
     private final int headDim;
     private final float dropout;
 
-    /** What backward needs: the input, q, k, v, probabilities before dropout, and the dropout mask. */
-    record Ctx(float[] x, float[] q, float[] k, float[] v, float[] probs, boolean[] keep, int[] mask, int batch, int seq) { }
+    /** What backward needs: the input, q|k|v rows ([rows, 3H]), probabilities before dropout, the dropout mask. */
+    record Ctx(float[] x, float[] qkv, float[] probs, boolean[] keep, float[] maskAdd, int batch, int seq) { }
+
+    /** The three projections as one [3H, H] weight, so Q, K and V come from a single GEMM. */
+    private record Fused(Kernels kernels, int version, PackedWeight weight, float[] bias) { }
+
+    private volatile Fused fused;
 
     BertSelfAttention(BertConfig c, WeightSource w, String prefix) {
         int h = c.hiddenSize();
@@ -43,112 +49,134 @@ public final class BertSelfAttention {
         value = new Linear(w.get(prefix + "value.weight", WeightSource.Init.NORMAL, h, h), w.get(prefix + "value.bias", WeightSource.Init.ZEROS, h));
     }
 
+    private Fused fused(Kernels k) {
+        Linear[] parts = {query, key, value};
+        int version = 0;
+        for (Linear l : parts) version = 31 * (31 * version + l.weight().version()) + l.bias().version();
+        Fused f = fused;
+        if (f == null || f.kernels != k || f.version != version) {
+            int h = heads * headDim;
+            float[] w = new float[3 * h * h], b = new float[3 * h];
+            for (int i = 0; i < 3; i++) {
+                System.arraycopy(parts[i].weight().data(), 0, w, i * h * h, h * h);
+                System.arraycopy(parts[i].bias().data(), 0, b, i * h, h);
+            }
+            f = new Fused(k, version, k.pack(w, 3 * h, h), b);
+            fused = f;
+        }
+        return f;
+    }
+
+    /** HF's additive padding mask: 0 where attended, float32.min where padded (exp underflows to exactly 0). */
+    static float[] additiveMask(int[] mask, int n) {
+        if (mask == null) return null;
+        float[] m = new float[n];
+        for (int i = 0; i < n; i++) m[i] = mask[i] == 0 ? -Float.MAX_VALUE : 0f;
+        return m;
+    }
+
+    private float[] project(Kernels k, float[] x, int rows) {
+        Fused f = fused(k);
+        float[] qkv = new float[rows * 3 * heads * headDim];
+        k.linear(x, rows, f.weight, f.bias, qkv);
+        return qkv;
+    }
+
+    /**
+     * {@code scores = q_h k_h^T}, then the masked, scaled softmax, for one (batch row, head): a
+     * [S, d] x [d, S] GEMM on strided views of the q|k|v rows.
+     */
+    private void probabilities(Kernels k, float[] qkv, float[] maskAdd, int b, int h, int seq, float[] p, int po) {
+        int hidden = heads * headDim, ld = 3 * hidden, row0 = b * seq * ld;
+        k.gemm(seq, seq, headDim, qkv, row0 + h * headDim, ld, 1, qkv, row0 + hidden + h * headDim, 1, ld, p, po, seq, false);
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        for (int s = 0; s < seq; s++) k.softmax(p, po + s * seq, seq, scale, maskAdd, b * seq);
+    }
+
+    /** {@code context_h = P v_h}: [S, S] x [S, d] into the head's columns of {@code context}. */
+    private void context(Kernels k, float[] qkv, float[] p, int po, int b, int h, int seq, float[] context) {
+        int hidden = heads * headDim, ld = 3 * hidden;
+        k.gemm(seq, headDim, seq, p, po, seq, 1, qkv, b * seq * ld + 2 * hidden + h * headDim, ld, 1,
+                context, b * seq * hidden + h * headDim, hidden, false);
+    }
+
     /** Inference; {@code probsOut}, if not null, receives the probabilities {@code [B, heads, S, S]}. */
     void forward(Kernels k, float[] x, int[] mask, int batch, int seq, float[] context, float[] probsOut) {
-        Ctx ctx = project(k, x, mask, batch, seq, probsOut);
-        attend(k, ctx, context, null);
+        float[] qkv = project(k, x, batch * seq);
+        float[] maskAdd = additiveMask(mask, batch * seq);
+        Parallel.forEach(batch * heads, bh -> {
+            int b = bh / heads, h = bh % heads;
+            float[] p = probsOut != null ? probsOut : SCORES.get();
+            int po = probsOut != null ? bh * seq * seq : 0;
+            if (probsOut == null && p.length < seq * seq) SCORES.set(p = new float[seq * seq]);
+            probabilities(k, qkv, maskAdd, b, h, seq, p, po);
+            context(k, qkv, p, po, b, h, seq, context);
+        });
     }
+
+    /** Per-thread scores of one head when the caller does not keep the probabilities. */
+    private static final ThreadLocal<float[]> SCORES = ThreadLocal.withInitial(() -> new float[0]);
 
     Ctx forwardTrain(Kernels k, float[] x, int[] mask, int batch, int seq, float[] context, TrainMode mode, int site) {
-        Ctx ctx = project(k, x, mask, batch, seq, new float[batch * heads * seq * seq]);
+        float[] qkv = project(k, x, batch * seq);
+        float[] maskAdd = additiveMask(mask, batch * seq);
+        float[] probs = new float[batch * heads * seq * seq];
+        Parallel.forEach(batch * heads, bh -> probabilities(k, qkv, maskAdd, bh / heads, bh % heads, seq, probs, bh * seq * seq));
         boolean[] keep = null;
+        float[] used = probs;
         if (mode.enabled() && dropout > 0f) {
             // Dropout on a copy: backward needs the probabilities before it.
-            float[] dropped = ctx.probs.clone();
-            keep = mode.drop(dropped, dropped.length, dropout, site);
-            attend(k, ctx, context, dropped);
-        } else {
-            attend(k, ctx, context, ctx.probs);
+            used = probs.clone();
+            keep = mode.drop(used, used.length, dropout, site);
         }
-        return new Ctx(ctx.x, ctx.q, ctx.k, ctx.v, ctx.probs, keep, mask, batch, seq);
+        float[] p = used;
+        Parallel.forEach(batch * heads, bh -> context(k, qkv, p, bh * seq * seq, bh / heads, bh % heads, seq, context));
+        return new Ctx(x, qkv, probs, keep, maskAdd, batch, seq);
     }
 
-    /** Q, K, V projections and the softmax probabilities (into {@code probs}, or a scratch row when null). */
-    private Ctx project(Kernels k, float[] x, int[] mask, int batch, int seq, float[] probs) {
-        int hidden = heads * headDim, rows = batch * seq;
-        float[] q = new float[rows * hidden], kk = new float[rows * hidden], v = new float[rows * hidden];
-        query.forward(k, x, rows, q);
-        key.forward(k, x, rows, kk);
-        value.forward(k, x, rows, v);
-        float[] p = probs != null ? probs : new float[batch * heads * seq * seq];
-        float scale = (float) (1.0 / Math.sqrt(headDim));
-        IntStream.range(0, batch * heads).parallel().forEach(bh -> {
-            int b = bh / heads, h = bh % heads;
-            for (int s = 0; s < seq; s++) {
-                int qo = (b * seq + s) * hidden + h * headDim, po = (bh * seq + s) * seq;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int t = 0; t < seq; t++) {
-                    float sc = k.dot(q, qo, kk, (b * seq + t) * hidden + h * headDim, headDim) * scale;
-                    // HF adds float32.min where mask is 0; exp of that underflows to exactly 0.
-                    if (mask != null && mask[b * seq + t] == 0) sc += -Float.MAX_VALUE;
-                    p[po + t] = sc;
-                    max = Math.max(max, sc);
-                }
-                double sum = 0;
-                for (int t = 0; t < seq; t++) {
-                    p[po + t] = (float) Math.exp(p[po + t] - max);
-                    sum += p[po + t];
-                }
-                float inv = (float) (1.0 / sum);
-                for (int t = 0; t < seq; t++) p[po + t] *= inv;
-            }
-        });
-        return new Ctx(x, q, kk, v, p, null, mask, batch, seq);
-    }
-
-    /** {@code context = P v} with the given (possibly dropped-out) probabilities. */
-    private void attend(Kernels k, Ctx c, float[] context, float[] probs) {
-        float[] p = probs != null ? probs : c.probs;
-        int hidden = heads * headDim, seq = c.seq;
-        IntStream.range(0, c.batch * heads).parallel().forEach(bh -> {
-            int b = bh / heads, h = bh % heads;
-            for (int s = 0; s < seq; s++) {
-                int co = (b * seq + s) * hidden + h * headDim, po = (bh * seq + s) * seq;
-                java.util.Arrays.fill(context, co, co + headDim, 0f);
-                for (int t = 0; t < seq; t++) {
-                    float w = p[po + t];
-                    if (w != 0f) k.axpy(w, c.v, (b * seq + t) * hidden + h * headDim, context, co, headDim);
-                }
-            }
-        });
-    }
-
-    /** Backward: {@code dx} receives d loss / d x for {@code dContext}; parameter gradients accumulate in {@code g}. */
+    /**
+     * Backward: {@code dx} receives d loss / d x for {@code dContext}; parameter gradients accumulate
+     * in {@code g}. Per (batch row, head), as GEMMs on strided views:
+     * <pre>
+     * dP' = dctx v^T;  dv = P'^T dctx;  dS = P * (dP - rowsum(P * dP)) / sqrt(d)
+     * dq = dS k;  dk = dS^T q
+     * </pre>
+     */
     void backward(Kernels k, Ctx c, float[] dContext, float[] dx, Gradients g) {
-        int hidden = heads * headDim, seq = c.seq, rows = c.batch * seq;
-        float[] dq = new float[rows * hidden], dk = new float[rows * hidden], dv = new float[rows * hidden];
+        int hidden = heads * headDim, ld = 3 * hidden, seq = c.seq, rows = c.batch * seq;
+        float[] dqkv = new float[rows * ld];
         float scale = (float) (1.0 / Math.sqrt(headDim));
         float keepScale = 1f / (1f - dropout);
-        IntStream.range(0, c.batch * heads).parallel().forEach(bh -> {
-            int b = bh / heads, h = bh % heads;
-            float[] dp = new float[seq];
+        Parallel.forEach(c.batch * heads, bh -> {
+            int b = bh / heads, h = bh % heads, po = bh * seq * seq;
+            int row0 = b * seq * ld, q0 = row0 + h * headDim, k0 = q0 + hidden, v0 = q0 + 2 * hidden;
+            int ctx0 = b * seq * hidden + h * headDim;
+            float[] dp = SCORES.get();
+            if (dp.length < 2 * seq * seq) SCORES.set(dp = new float[2 * seq * seq]);
+            int pd = seq * seq;
+            // P' (the dropped probabilities) into the second half of the scratch.
+            for (int i = 0; i < seq * seq; i++) {
+                float pr = c.probs[po + i];
+                dp[pd + i] = c.keep == null ? pr : (c.keep[po + i] ? pr * keepScale : 0f);
+            }
+            k.gemm(seq, headDim, seq, dp, pd, 1, seq, dContext, ctx0, hidden, 1, dqkv, v0, ld, false);
+            k.gemm(seq, seq, headDim, dContext, ctx0, hidden, 1, c.qkv, v0, 1, ld, dp, 0, seq, false);
             for (int s = 0; s < seq; s++) {
-                int co = (b * seq + s) * hidden + h * headDim, po = (bh * seq + s) * seq;
+                int o = s * seq;
                 double dot = 0;
                 for (int t = 0; t < seq; t++) {
-                    int to = (b * seq + t) * hidden + h * headDim;
-                    float pr = c.probs[po + t];
-                    float pDropped = c.keep == null ? pr : (c.keep[po + t] ? pr * keepScale : 0f);
-                    if (pDropped != 0f) k.axpy(pDropped, dContext, co, dv, to, headDim);
-                    float d = k.dot(dContext, co, c.v, to, headDim);
-                    if (c.keep != null) d = c.keep[po + t] ? d * keepScale : 0f;
-                    dp[t] = d;
-                    dot += pr * d;
+                    float d = dp[o + t];
+                    if (c.keep != null) d = c.keep[po + o + t] ? d * keepScale : 0f;
+                    dp[o + t] = d;
+                    dot += c.probs[po + o + t] * d;
                 }
-                for (int t = 0; t < seq; t++) {
-                    float ds = c.probs[po + t] * (dp[t] - (float) dot) * scale;
-                    if (ds == 0f) continue;
-                    int to = (b * seq + t) * hidden + h * headDim;
-                    k.axpy(ds, c.k, to, dq, co, headDim);
-                    k.axpy(ds, c.q, co, dk, to, headDim);
-                }
+                for (int t = 0; t < seq; t++) dp[o + t] = c.probs[po + o + t] * (dp[o + t] - (float) dot) * scale;
             }
+            k.gemm(seq, headDim, seq, dp, 0, seq, 1, c.qkv, k0, ld, 1, dqkv, q0, ld, false);
+            k.gemm(seq, headDim, seq, dp, 0, 1, seq, c.qkv, q0, ld, 1, dqkv, k0, ld, false);
         });
-        float[] tmp = new float[rows * hidden];
-        query.backward(k, prefix + "query", c.x, dq, rows, dx, g);
-        key.backward(k, prefix + "key", c.x, dk, rows, tmp, g);
-        for (int i = 0; i < dx.length; i++) dx[i] += tmp[i];
-        value.backward(k, prefix + "value", c.x, dv, rows, tmp, g);
-        for (int i = 0; i < dx.length; i++) dx[i] += tmp[i];
+        query.backward(k, prefix + "query", c.x, dqkv, 0, ld, rows, dx, false, g);
+        key.backward(k, prefix + "key", c.x, dqkv, hidden, ld, rows, dx, true, g);
+        value.backward(k, prefix + "value", c.x, dqkv, 2 * hidden, ld, rows, dx, true, g);
     }
 }

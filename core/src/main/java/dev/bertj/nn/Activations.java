@@ -1,5 +1,7 @@
 package dev.bertj.nn;
 
+import dev.bertj.cpu.ScalarKernels;
+
 /**
  * Element-wise activations, by their HF {@code hidden_act} names.
  *
@@ -20,7 +22,7 @@ public final class Activations {
     /** Applies {@code act} to {@code x[0, n)} in place. */
     public static void apply(String act, float[] x, int n) {
         switch (act) {
-            case "gelu" -> { for (int i = 0; i < n; i++) x[i] = (float) (0.5 * x[i] * (1 + erfFast(x[i] * SQRT1_2))); }
+            case "gelu" -> { for (int i = 0; i < n; i++) x[i] = (float) (0.5 * x[i] * (1 + ScalarKernels.erf(x[i] * SQRT1_2))); }
             case "gelu_new", "gelu_pytorch_tanh" -> { for (int i = 0; i < n; i++) x[i] = (float) geluTanh(x[i]); }
             case "relu" -> { for (int i = 0; i < n; i++) x[i] = Math.max(0f, x[i]); }
             case "tanh" -> { for (int i = 0; i < n; i++) x[i] = (float) Math.tanh(x[i]); }
@@ -37,7 +39,7 @@ public final class Activations {
             case "gelu" -> {
                 for (int i = 0; i < n; i++) {
                     double v = x[i];
-                    d[i] = (float) (d[i] * (0.5 * (1 + erfFast(v * SQRT1_2)) + v * Math.exp(-0.5 * v * v) * 0.3989422804014327));
+                    d[i] = (float) (d[i] * (0.5 * (1 + ScalarKernels.erf(v * SQRT1_2)) + v * Math.exp(-0.5 * v * v) * 0.3989422804014327));
                 }
             }
             case "gelu_new", "gelu_pytorch_tanh" -> { for (int i = 0; i < n; i++) d[i] = (float) (d[i] * geluTanhGrad(x[i])); }
@@ -66,22 +68,6 @@ public final class Activations {
     /** The tanh approximation of GELU. */
     public static double geluTanh(double x) {
         return 0.5 * x * (1 + Math.tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
-    }
-
-    /**
-     * The error function to 1.5e-7 absolute (Abramowitz and Stegun 7.1.26), the approximation
-     * PyTorch's vectorized CPU erf uses too: one exp and one division instead of {@link #erf}'s
-     * series. The hot path of exact GELU; {@link #erf} stays the reference it is tested against.
-     * <pre>
-     * erf(x) = 1 - (a1 t + a2 t^2 + a3 t^3 + a4 t^4 + a5 t^5) exp(-x^2),  t = 1 / (1 + p |x|)
-     * </pre>
-     */
-    public static double erfFast(double x) {
-        double a = Math.abs(x);
-        double t = 1.0 / (1.0 + 0.3275911 * a);
-        double poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-        double r = 1.0 - poly * Math.exp(-a * a);
-        return x < 0 ? -r : r;
     }
 
     /**

@@ -1,5 +1,8 @@
 package dev.bertj.nn;
 
+import dev.bertj.cpu.Kernels;
+import dev.bertj.cpu.Parallel;
+import dev.bertj.cpu.Vectorization;
 import dev.bertj.tensor.Tensor;
 
 /**
@@ -14,6 +17,7 @@ import dev.bertj.tensor.Tensor;
  * </pre>
  */
 public final class LayerNorm {
+    private static final Kernels K = Vectorization.kernels();
     private final Tensor weight;
     private final Tensor bias;
     private final float eps;
@@ -46,28 +50,10 @@ public final class LayerNorm {
 
     private void forward(float[] x, float[] residual, int rows, float[] y, Ctx ctx) {
         int h = weight.size();
-        float[] g = weight.data(), b = bias.data();
-        for (int r = 0; r < rows; r++) {
-            int o = r * h;
-            double sum = 0;
-            for (int i = 0; i < h; i++) {
-                float z = residual == null ? x[o + i] : x[o + i] + residual[o + i];
-                y[o + i] = z;
-                sum += z;
-            }
-            float mean = (float) (sum / h);
-            double sq = 0;
-            for (int i = 0; i < h; i++) {
-                float d = y[o + i] - mean;
-                sq += d * d;
-            }
-            float inv = (float) (1.0 / Math.sqrt(sq / h + eps));
-            if (ctx != null) {
-                ctx.rstd[r] = inv;
-                for (int i = 0; i < h; i++) ctx.xhat[o + i] = (y[o + i] - mean) * inv;
-            }
-            for (int i = 0; i < h; i++) y[o + i] = (y[o + i] - mean) * inv * g[i] + b[i];
-        }
+        float[] xhat = ctx == null ? null : ctx.xhat, rstd = ctx == null ? null : ctx.rstd;
+        int chunks = rows < 64 ? 1 : Parallel.threads() * 4;
+        Parallel.forEach(chunks, c -> K.layerNorm(x, residual, rows * c / chunks, rows * (c + 1) / chunks, h,
+                weight.data(), bias.data(), eps, y, xhat, rstd));
     }
 
     /**

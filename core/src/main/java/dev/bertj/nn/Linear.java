@@ -1,12 +1,17 @@
 package dev.bertj.nn;
 
 import dev.bertj.cpu.Kernels;
+import dev.bertj.cpu.PackedWeight;
 import dev.bertj.tensor.Tensor;
 
 /** {@code y = x W^T + b}, W stored {@code [out, in]} as PyTorch's nn.Linear. */
 public final class Linear {
     private final Tensor weight;
     private final Tensor bias;
+    /** The weight laid out for the GEMM, rebuilt when the weight's version moves. */
+    private volatile Packed packed;
+
+    private record Packed(Kernels kernels, int version, PackedWeight weight) { }
 
     /** @param weight [out, in]; @param bias [out] or null */
     public Linear(Tensor weight, Tensor bias) {
@@ -25,7 +30,18 @@ public final class Linear {
 
     /** Applies the layer to {@code rows} rows of {@code x} into {@code y}. */
     public void forward(Kernels k, float[] x, int rows, float[] y) {
-        k.linear(x, rows, in(), weight.data(), bias == null ? null : bias.data(), out(), y);
+        k.linear(x, rows, packed(k), bias == null ? null : bias.data(), y);
+    }
+
+    /** The weight packed for {@code k}, cached until the weight changes ({@link Tensor#changed()}). */
+    public PackedWeight packed(Kernels k) {
+        Packed p = packed;
+        int v = weight.version();
+        if (p == null || p.kernels != k || p.version != v) {
+            p = new Packed(k, v, k.pack(weight.data(), out(), in()));
+            packed = p;
+        }
+        return p.weight;
     }
 
     /**
@@ -33,7 +49,22 @@ public final class Linear {
      * named {@code name + ".weight"/".bias"}, {@code dW += dy^T x}, {@code db += sum_rows dy}.
      */
     public void backward(Kernels k, String name, float[] x, float[] dy, int rows, float[] dx, Gradients g) {
-        k.linearBackward(x, dy, rows, in(), weight.data(), out(), dx, g.of(name + ".weight", weight),
-                bias == null ? null : g.of(name + ".bias", bias));
+        backward(k, name, x, dy, 0, out(), rows, dx, false, g);
     }
+
+    /**
+     * As {@link #backward(Kernels, String, float[], float[], int, float[], Gradients)} with
+     * {@code dy} a strided view (row {@code r} at {@code dyOff + r * ldy}, as one projection's columns
+     * of a fused output), and {@code dx} overwritten or, with {@code accumulateDx}, added to.
+     */
+    public void backward(Kernels k, String name, float[] x, float[] dy, int dyOff, int ldy, int rows,
+                         float[] dx, boolean accumulateDx, Gradients g) {
+        int in = in(), out = out();
+        if (dx != null) k.gemm(rows, in, out, dy, dyOff, ldy, 1, weight.data(), 0, in, 1, dx, 0, in, accumulateDx);
+        k.gemm(out, in, rows, dy, dyOff, 1, ldy, x, 0, in, 1, g.of(name + ".weight", weight), 0, in, true);
+        // db += 1^T dy: a one-row GEMM whose A is the constant 1 (both strides 0).
+        if (bias != null) k.gemm(1, out, rows, ONE, 0, 0, 0, dy, dyOff, ldy, 1, g.of(name + ".bias", bias), 0, out, true);
+    }
+
+    private static final float[] ONE = {1f};
 }

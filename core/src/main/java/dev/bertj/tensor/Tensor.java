@@ -9,6 +9,7 @@ import java.util.Arrays;
 public final class Tensor {
     private final int[] shape;
     private final float[] data;
+    private volatile int version;
 
     /** Wraps {@code data} (not copied) with this shape; the sizes must agree. */
     public Tensor(float[] data, int... shape) {
@@ -60,6 +61,20 @@ public final class Tensor {
     /** The backing array (not a copy): row-major. */
     public float[] data() {
         return data;
+    }
+
+    /**
+     * A counter of in-place changes. Whoever writes into {@link #data()} after the tensor is in use
+     * (an optimizer step) calls {@link #changed()}, so that caches derived from it, such as a
+     * Linear weight packed for the GEMM, are rebuilt.
+     */
+    public int version() {
+        return version;
+    }
+
+    /** Records an in-place change of {@link #data()}; see {@link #version()}. */
+    public void changed() {
+        version++;
     }
 
     /** Whether the shape equals {@code expected}. */

@@ -140,6 +140,7 @@ public final class AdamW {
             Slot s = slots.computeIfAbsent(e.getKey(), k -> new Slot(0, new float[p.length], new float[p.length]));
             s.step++;
             update(p, g, s, lr, decays.test(e.getKey()) ? weightDecay : 0.0);
+            e.getValue().changed();
         }
     }
 

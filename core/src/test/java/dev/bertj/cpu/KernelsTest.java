@@ -82,26 +82,6 @@ class KernelsTest {
         }
     }
 
-    @Test
-    void linearBackwardMatchesScalar() {
-        Random r = new Random(5);
-        for (int rows : SIZES) {
-            for (int in : new int[] {1, 7, 33}) {
-                for (int out : SIZES) {
-                    float[] x = rand(r, rows * in), w = rand(r, out * in), dy = rand(r, rows * out);
-                    float[] dx1 = new float[rows * in], dx2 = new float[rows * in];
-                    float[] dw1 = rand(r, out * in), dw2 = dw1.clone(), db1 = rand(r, out), db2 = db1.clone();
-                    ref.linearBackward(x, dy, rows, in, w, out, dx1, dw1, db1);
-                    fast.linearBackward(x, dy, rows, in, w, out, dx2, dw2, db2);
-                    String at = "rows=" + rows + " in=" + in + " out=" + out;
-                    for (int i = 0; i < dx1.length; i++) assertEquals(dx1[i], dx2[i], 1e-5f * Math.sqrt(out) * 4, at);
-                    for (int i = 0; i < dw1.length; i++) assertEquals(dw1[i], dw2[i], 1e-5f * Math.sqrt(rows) * 4, at);
-                    for (int i = 0; i < db1.length; i++) assertEquals(db1[i], db2[i], 1e-5f * Math.sqrt(rows) * 4, at);
-                }
-            }
-        }
-    }
-
     /** Shapes around the 6-row by 4-vector tile, its panel groups, and both ways of splitting work. */
     private static final int[][] GEMM_SHAPES = {
         {1, 1, 1}, {5, 63, 7}, {6, 64, 16}, {7, 65, 17}, {13, 129, 33}, {97, 200, 385}, {1000, 70, 40}, {128, 384, 384}, {601, 131, 1537},
@@ -142,6 +122,53 @@ class KernelsTest {
                     String at = "m=" + m + " n=" + n + " k=" + k + " aT=" + aT + " bT=" + bT + " acc=" + acc;
                     for (int i = 0; i < c1.length; i++) assertEquals(c1[i], c2[i], 1e-5f * Math.sqrt(k) * 4, at + " i=" + i);
                 }
+            }
+        }
+    }
+
+    @Test
+    void softmaxMatchesScalarWithAndWithoutMask() {
+        Random r = new Random(8);
+        for (int n : new int[] {1, 7, 16, 33, 128, 385}) {
+            float[] x = rand(r, n + 2), mask = new float[n + 1];
+            for (int i = 0; i < mask.length; i++) mask[i] = r.nextInt(4) == 0 ? -Float.MAX_VALUE : 0f;
+            mask[1] = 0f;
+            for (float[] mk : new float[][] {null, mask}) {
+                float[] a = x.clone(), b = x.clone();
+                ref.softmax(a, 2, n, 0.17f, mk, 1);
+                fast.softmax(b, 2, n, 0.17f, mk, 1);
+                for (int i = 0; i < a.length; i++) assertEquals(a[i], b[i], 2e-7f, "n=" + n + " i=" + i);
+            }
+        }
+    }
+
+    @Test
+    void geluMatchesScalar() {
+        float[] x = new float[20_003];
+        for (int i = 0; i < x.length; i++) x[i] = -10f + 20f * i / x.length;
+        float[] a = x.clone(), b = x.clone();
+        ref.gelu(a, 3, x.length - 3);
+        fast.gelu(b, 3, x.length - 3);
+        for (int i = 0; i < x.length; i++) assertEquals(a[i], b[i], 1e-6f * Math.max(1f, Math.abs(a[i])), "x=" + x[i]);
+    }
+
+    @Test
+    void layerNormMatchesScalar() {
+        Random r = new Random(9);
+        for (int h : new int[] {1, 7, 33, 384, 385}) {
+            int rows = 5;
+            float[] x = rand(r, rows * h), res = rand(r, rows * h), g = rand(r, h), b = rand(r, h);
+            for (float[] residual : new float[][] {null, res}) {
+                float[] y1 = new float[rows * h], y2 = new float[rows * h], xh1 = new float[rows * h], xh2 = new float[rows * h];
+                float[] s1 = new float[rows], s2 = new float[rows];
+                ref.layerNorm(x, residual, 1, rows, h, g, b, 1e-12f, y1, xh1, s1);
+                fast.layerNorm(x, residual, 1, rows, h, g, b, 1e-12f, y2, xh2, s2);
+                for (int i = 0; i < y1.length; i++) {
+                    assertEquals(y1[i], y2[i], 2e-5f, "h=" + h + " i=" + i);
+                    assertEquals(xh1[i], xh2[i], 2e-5f, "h=" + h + " i=" + i);
+                }
+                for (int i = 0; i < rows; i++) assertEquals(s1[i], s2[i], 1e-5f * Math.max(1f, s1[i]), "h=" + h);
+                assertEquals(0f, y2[0], "row 0 is outside [1, rows) and must stay untouched");
             }
         }
     }
