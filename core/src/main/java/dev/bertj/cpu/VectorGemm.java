@@ -25,6 +25,8 @@ final class VectorGemm {
     static final int L = F.length();
     static final int MR = 6;
     static final int NR = 4 * L;
+    /** The narrow kernel's width (one attention head of 32 at 512 bits) and height. */
+    static final int HALF = 2 * L, MR_NARROW = 12;
     /** Micro-panels of A per L2 block (96 rows). */
     /** K block: a 6 x KC panel of A and KC x NR of B stay close to the core; C absorbs the partial sums. */
     private static final int KC = 384;
@@ -83,6 +85,10 @@ final class VectorGemm {
     static void gemm(int m, int n, int k, float[] a, int aOff, int ars, int acs, float[] b, int bOff, int brs, int bcs,
                      float[] c, int cOff, int ldc, float[] bias, boolean accumulate) {
         if (m == 0 || n == 0) return;
+        if (n <= HALF && k > 0) {
+            narrow(m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, bias, accumulate);
+            return;
+        }
         float[] bp = scratch(0, packedSize(k, n));
         packB(b, bOff, brs, bcs, k, n, bp);
         gemmPacked(m, n, k, a, aOff, ars, acs, bp, c, cOff, ldc, bias, accumulate);
@@ -241,6 +247,109 @@ final class VectorGemm {
             c40.add(d0).intoArray(c, o4); c41.add(d1).intoArray(c, o4 + L); c42.add(d2).intoArray(c, o4 + 2 * L); c43.add(d3).intoArray(c, o4 + 3 * L);
             int o5 = cOff + 5 * ldc;
             c50.add(d0).intoArray(c, o5); c51.add(d1).intoArray(c, o5 + L); c52.add(d2).intoArray(c, o5 + 2 * L); c53.add(d3).intoArray(c, o5 + 3 * L);
+        }
+    }
+
+    /**
+     * N of at most two vectors (P v for one attention head): a 12 x 2-vector tile instead of
+     * wasting half of the wide one. Serial: these run inside the per-head parallel loop.
+     */
+    private static void narrow(int m, int n, int k, float[] a, int aOff, int ars, int acs, float[] b, int bOff, int brs, int bcs,
+                               float[] c, int cOff, int ldc, float[] bias, boolean accumulate) {
+        float[] bp = scratch(0, k * HALF);
+        for (int kk = 0; kk < k; kk++) {
+            for (int j = 0; j < HALF; j++) bp[kk * HALF + j] = j < n ? b[bOff + kk * brs + j * bcs] : 0f;
+        }
+        float[] tile = scratch(2, MR_NARROW * HALF);
+        for (int row = 0; row < m; row += MR_NARROW) {
+            int rows = Math.min(MR_NARROW, m - row);
+            int aAt = aOff + row * ars;
+            if (rows == MR_NARROW && n == HALF && bias == null) {
+                kernelNarrow(k, a, aAt, ars, acs, rows, bp, 0, c, cOff + row * ldc, ldc, accumulate);
+                continue;
+            }
+            kernelNarrow(k, a, aAt, ars, acs, rows, bp, 0, tile, 0, HALF, false);
+            for (int r = 0; r < rows; r++) {
+                int o = cOff + (row + r) * ldc;
+                for (int j = 0; j < n; j++) {
+                    float v = tile[r * HALF + j];
+                    if (accumulate) c[o + j] += v;
+                    else c[o + j] = bias == null ? v : v + bias[j];
+                }
+            }
+        }
+    }
+
+    /** The 12 x 2-vector register tile over all of K. */
+    private static void kernelNarrow(int k, float[] a, int aOff, int ars, int acs, int rows, float[] bp, int bOff,
+                                     float[] c, int cOff, int ldc, boolean accumulate) {
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c000 = z, c001 = z;
+        FloatVector c010 = z, c011 = z;
+        FloatVector c020 = z, c021 = z;
+        FloatVector c030 = z, c031 = z;
+        FloatVector c040 = z, c041 = z;
+        FloatVector c050 = z, c051 = z;
+        FloatVector c060 = z, c061 = z;
+        FloatVector c070 = z, c071 = z;
+        FloatVector c080 = z, c081 = z;
+        FloatVector c090 = z, c091 = z;
+        FloatVector c100 = z, c101 = z;
+        FloatVector c110 = z, c111 = z;
+        int r1 = Math.min(1, rows - 1) * ars, r2 = Math.min(2, rows - 1) * ars, r3 = Math.min(3, rows - 1) * ars, r4 = Math.min(4, rows - 1) * ars, r5 = Math.min(5, rows - 1) * ars, r6 = Math.min(6, rows - 1) * ars, r7 = Math.min(7, rows - 1) * ars, r8 = Math.min(8, rows - 1) * ars, r9 = Math.min(9, rows - 1) * ars, r10 = Math.min(10, rows - 1) * ars, r11 = Math.min(11, rows - 1) * ars;
+        for (int kk = 0, ai = aOff, bi = bOff; kk < k; kk++, ai += acs, bi += HALF) {
+            FloatVector b0 = FloatVector.fromArray(F, bp, bi), b1 = FloatVector.fromArray(F, bp, bi + L);
+            FloatVector x = FloatVector.broadcast(F, a[ai]);
+            c000 = x.fma(b0, c000); c001 = x.fma(b1, c001);
+            x = FloatVector.broadcast(F, a[ai + r1]);
+            c010 = x.fma(b0, c010); c011 = x.fma(b1, c011);
+            x = FloatVector.broadcast(F, a[ai + r2]);
+            c020 = x.fma(b0, c020); c021 = x.fma(b1, c021);
+            x = FloatVector.broadcast(F, a[ai + r3]);
+            c030 = x.fma(b0, c030); c031 = x.fma(b1, c031);
+            x = FloatVector.broadcast(F, a[ai + r4]);
+            c040 = x.fma(b0, c040); c041 = x.fma(b1, c041);
+            x = FloatVector.broadcast(F, a[ai + r5]);
+            c050 = x.fma(b0, c050); c051 = x.fma(b1, c051);
+            x = FloatVector.broadcast(F, a[ai + r6]);
+            c060 = x.fma(b0, c060); c061 = x.fma(b1, c061);
+            x = FloatVector.broadcast(F, a[ai + r7]);
+            c070 = x.fma(b0, c070); c071 = x.fma(b1, c071);
+            x = FloatVector.broadcast(F, a[ai + r8]);
+            c080 = x.fma(b0, c080); c081 = x.fma(b1, c081);
+            x = FloatVector.broadcast(F, a[ai + r9]);
+            c090 = x.fma(b0, c090); c091 = x.fma(b1, c091);
+            x = FloatVector.broadcast(F, a[ai + r10]);
+            c100 = x.fma(b0, c100); c101 = x.fma(b1, c101);
+            x = FloatVector.broadcast(F, a[ai + r11]);
+            c110 = x.fma(b0, c110); c111 = x.fma(b1, c111);
+        }
+        if (accumulate) {
+            FloatVector.fromArray(F, c, cOff).add(c000).intoArray(c, cOff); FloatVector.fromArray(F, c, cOff + L).add(c001).intoArray(c, cOff + L);
+            FloatVector.fromArray(F, c, cOff + 1 * ldc).add(c010).intoArray(c, cOff + 1 * ldc); FloatVector.fromArray(F, c, cOff + 1 * ldc + L).add(c011).intoArray(c, cOff + 1 * ldc + L);
+            FloatVector.fromArray(F, c, cOff + 2 * ldc).add(c020).intoArray(c, cOff + 2 * ldc); FloatVector.fromArray(F, c, cOff + 2 * ldc + L).add(c021).intoArray(c, cOff + 2 * ldc + L);
+            FloatVector.fromArray(F, c, cOff + 3 * ldc).add(c030).intoArray(c, cOff + 3 * ldc); FloatVector.fromArray(F, c, cOff + 3 * ldc + L).add(c031).intoArray(c, cOff + 3 * ldc + L);
+            FloatVector.fromArray(F, c, cOff + 4 * ldc).add(c040).intoArray(c, cOff + 4 * ldc); FloatVector.fromArray(F, c, cOff + 4 * ldc + L).add(c041).intoArray(c, cOff + 4 * ldc + L);
+            FloatVector.fromArray(F, c, cOff + 5 * ldc).add(c050).intoArray(c, cOff + 5 * ldc); FloatVector.fromArray(F, c, cOff + 5 * ldc + L).add(c051).intoArray(c, cOff + 5 * ldc + L);
+            FloatVector.fromArray(F, c, cOff + 6 * ldc).add(c060).intoArray(c, cOff + 6 * ldc); FloatVector.fromArray(F, c, cOff + 6 * ldc + L).add(c061).intoArray(c, cOff + 6 * ldc + L);
+            FloatVector.fromArray(F, c, cOff + 7 * ldc).add(c070).intoArray(c, cOff + 7 * ldc); FloatVector.fromArray(F, c, cOff + 7 * ldc + L).add(c071).intoArray(c, cOff + 7 * ldc + L);
+            FloatVector.fromArray(F, c, cOff + 8 * ldc).add(c080).intoArray(c, cOff + 8 * ldc); FloatVector.fromArray(F, c, cOff + 8 * ldc + L).add(c081).intoArray(c, cOff + 8 * ldc + L);
+            FloatVector.fromArray(F, c, cOff + 9 * ldc).add(c090).intoArray(c, cOff + 9 * ldc); FloatVector.fromArray(F, c, cOff + 9 * ldc + L).add(c091).intoArray(c, cOff + 9 * ldc + L);
+            FloatVector.fromArray(F, c, cOff + 10 * ldc).add(c100).intoArray(c, cOff + 10 * ldc); FloatVector.fromArray(F, c, cOff + 10 * ldc + L).add(c101).intoArray(c, cOff + 10 * ldc + L);
+            FloatVector.fromArray(F, c, cOff + 11 * ldc).add(c110).intoArray(c, cOff + 11 * ldc); FloatVector.fromArray(F, c, cOff + 11 * ldc + L).add(c111).intoArray(c, cOff + 11 * ldc + L);
+        } else {
+            c000.intoArray(c, cOff); c001.intoArray(c, cOff + L);
+            c010.intoArray(c, cOff + 1 * ldc); c011.intoArray(c, cOff + 1 * ldc + L);
+            c020.intoArray(c, cOff + 2 * ldc); c021.intoArray(c, cOff + 2 * ldc + L);
+            c030.intoArray(c, cOff + 3 * ldc); c031.intoArray(c, cOff + 3 * ldc + L);
+            c040.intoArray(c, cOff + 4 * ldc); c041.intoArray(c, cOff + 4 * ldc + L);
+            c050.intoArray(c, cOff + 5 * ldc); c051.intoArray(c, cOff + 5 * ldc + L);
+            c060.intoArray(c, cOff + 6 * ldc); c061.intoArray(c, cOff + 6 * ldc + L);
+            c070.intoArray(c, cOff + 7 * ldc); c071.intoArray(c, cOff + 7 * ldc + L);
+            c080.intoArray(c, cOff + 8 * ldc); c081.intoArray(c, cOff + 8 * ldc + L);
+            c090.intoArray(c, cOff + 9 * ldc); c091.intoArray(c, cOff + 9 * ldc + L);
+            c100.intoArray(c, cOff + 10 * ldc); c101.intoArray(c, cOff + 10 * ldc + L);
+            c110.intoArray(c, cOff + 11 * ldc); c111.intoArray(c, cOff + 11 * ldc + L);
         }
     }
 }

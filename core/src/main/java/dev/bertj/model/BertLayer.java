@@ -34,16 +34,13 @@ public final class BertLayer {
         inter = c.intermediateSize();
     }
 
-    /** Inference: maps {@code x} to {@code out} (distinct arrays of [rows, H]). */
-    void forward(Kernels k, float[] x, int[] mask, int batch, int seq, float[] out, float[] probsOut) {
+    /** Inference: maps {@code x} to {@code out} (distinct arrays of [rows, H]) using the workspace's buffers. */
+    void forward(Kernels k, float[] x, float[] maskAdd, int batch, int seq, float[] out, float[] probsOut, Workspace w) {
         int rows = batch * seq;
-        float[] context = new float[rows * hidden];
-        attentionSelf.forward(k, x, mask, batch, seq, context, probsOut);
-        float[] attended = new float[rows * hidden];
-        attentionOutput.forward(k, context, x, rows, attended);
-        float[] mid = new float[rows * inter];
-        intermediate.forward(k, attended, rows, mid);
-        output.forward(k, mid, attended, rows, out);
+        attentionSelf.forward(k, x, maskAdd, batch, seq, w.qkv, w.context, probsOut);
+        attentionOutput.forward(k, w.context, x, rows, w.attended);
+        intermediate.forward(k, w.attended, rows, w.mid);
+        output.forward(k, w.mid, w.attended, rows, out);
     }
 
     Ctx forwardTrain(Kernels k, float[] x, int[] mask, int batch, int seq, float[] out, TrainMode mode) {

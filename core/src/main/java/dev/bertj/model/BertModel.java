@@ -29,6 +29,8 @@ public final class BertModel {
     private final Map<String, Tensor> parameters;
     private final List<String> newlyInitialized;
     private final Kernels kernels;
+    /** Inference buffers per calling thread (see {@link Workspace}). */
+    private final ThreadLocal<Workspace> workspace = ThreadLocal.withInitial(Workspace::new);
 
     BertModel(BertConfig config, WeightSource w) {
         this.config = config;
@@ -121,15 +123,19 @@ public final class BertModel {
         if (tokenTypeIds != null) checkLength("token_type_ids", tokenTypeIds, n, batch, seq);
         if (attentionMask != null) checkLength("attention_mask", attentionMask, n, batch, seq);
         List<Tensor> hidden = new ArrayList<>(), attn = new ArrayList<>();
-        float[] x = new float[n * h];
+        Workspace w = workspace.get().fit(config, n);
+        float[] result = new float[n * h];
+        // Layers ping-pong between two workspace buffers; the last writes the returned array.
+        float[] x = layers.isEmpty() ? result : w.hiddenA;
         embeddings.forward(inputIds, tokenTypeIds, batch, seq, x);
-        if (outputHiddenStates) hidden.add(new Tensor(x.clone(), batch, seq, h));
-        for (BertLayer layer : layers) {
-            float[] y = new float[n * h];
+        if (outputHiddenStates) hidden.add(new Tensor(java.util.Arrays.copyOf(x, n * h), batch, seq, h));
+        float[] maskAdd = BertSelfAttention.additiveMask(attentionMask, n);
+        for (int i = 0; i < layers.size(); i++) {
+            float[] y = i == layers.size() - 1 ? result : (x == w.hiddenA ? w.hiddenB : w.hiddenA);
             float[] probs = outputAttentions ? new float[batch * heads * seq * seq] : null;
-            layer.forward(kernels, x, attentionMask, batch, seq, y, probs);
+            layers.get(i).forward(kernels, x, maskAdd, batch, seq, y, probs, w);
             x = y;
-            if (outputHiddenStates) hidden.add(new Tensor(x.clone(), batch, seq, h));
+            if (outputHiddenStates) hidden.add(new Tensor(java.util.Arrays.copyOf(x, n * h), batch, seq, h));
             if (outputAttentions) attn.add(new Tensor(probs, batch, heads, seq, seq));
         }
         float[] pooled = new float[batch * h];

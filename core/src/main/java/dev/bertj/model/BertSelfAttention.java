@@ -100,10 +100,14 @@ public final class BertSelfAttention {
                 context, b * seq * hidden + h * headDim, hidden, false);
     }
 
-    /** Inference; {@code probsOut}, if not null, receives the probabilities {@code [B, heads, S, S]}. */
-    void forward(Kernels k, float[] x, int[] mask, int batch, int seq, float[] context, float[] probsOut) {
-        float[] qkv = project(k, x, batch * seq);
-        float[] maskAdd = additiveMask(mask, batch * seq);
+    /**
+     * Inference into {@code context}, with {@code qkv} ({@code [rows, 3H]}) as scratch and the additive
+     * mask of {@link #additiveMask}; {@code probsOut}, if not null, receives the probabilities
+     * {@code [B, heads, S, S]}.
+     */
+    void forward(Kernels k, float[] x, float[] maskAdd, int batch, int seq, float[] qkv, float[] context, float[] probsOut) {
+        Fused f = fused(k);
+        k.linear(x, batch * seq, f.weight, f.bias, qkv);
         Parallel.forEach(batch * heads, bh -> {
             int b = bh / heads, h = bh % heads;
             float[] p = probsOut != null ? probsOut : SCORES.get();
