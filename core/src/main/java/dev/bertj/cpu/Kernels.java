@@ -50,6 +50,9 @@ public interface Kernels {
     /** Exact GELU, {@code x/2 (1 + erf(x / sqrt 2))} with erf to 1.5e-7, in place on {@code x[off, off + n)}. */
     void gelu(float[] x, int off, int n);
 
+    /** {@code d[i] *= gelu'(x[i])} on {@code [off, off + n)}: {@code gelu'(x) = Phi(x) + x phi(x)}, erf as in {@link #gelu}. */
+    void geluBackward(float[] x, float[] d, int off, int n);
+
     /**
      * LayerNorm over rows {@code [r0, r1)} of {@code h}: {@code y = (z - mean) / sqrt(var + eps) * gamma + beta} with
      * {@code z = x + residual} (residual may be null; y may be x). When {@code xhat} and {@code rstd}
@@ -57,4 +60,12 @@ public interface Kernels {
      */
     void layerNorm(float[] x, float[] residual, int r0, int r1, int h, float[] gamma, float[] beta, float eps,
                    float[] y, float[] xhat, float[] rstd);
+
+    /**
+     * Backward of {@link #layerNorm} for rows {@code [r0, r1)}, from its {@code xhat} and {@code rstd}:
+     * {@code dz = rstd (g - mean(g) - xhat mean(g xhat))} with {@code g = dy gamma} ({@code dz} may be
+     * {@code dy}), and {@code dGamma += dy xhat}, {@code dBeta += dy}.
+     */
+    void layerNormBackward(float[] xhat, float[] rstd, float[] dy, int r0, int r1, int h, float[] gamma,
+                           float[] dz, float[] dGamma, float[] dBeta);
 }

@@ -88,6 +88,14 @@ public final class ScalarKernels implements Kernels {
         for (int i = off; i < off + n; i++) x[i] = (float) (0.5 * x[i] * (1 + erf(x[i] * 0.7071067811865476)));
     }
 
+    @Override
+    public void geluBackward(float[] x, float[] d, int off, int n) {
+        for (int i = off; i < off + n; i++) {
+            double v = x[i];
+            d[i] = (float) (d[i] * (0.5 * (1 + erf(v * 0.7071067811865476)) + v * Math.exp(-0.5 * v * v) * 0.3989422804014327));
+        }
+    }
+
     /**
      * The error function to 1.5e-7 absolute (Abramowitz and Stegun 7.1.26), the approximation
      * PyTorch's vectorized CPU erf uses too: one exp and one division.
@@ -126,6 +134,25 @@ public final class ScalarKernels implements Kernels {
                 for (int i = 0; i < h; i++) xhat[o + i] = (y[o + i] - mean) * inv;
             }
             for (int i = 0; i < h; i++) y[o + i] = (y[o + i] - mean) * inv * gamma[i] + beta[i];
+        }
+    }
+
+    @Override
+    public void layerNormBackward(float[] xhat, float[] rstd, float[] dy, int r0, int r1, int h, float[] gamma,
+                                  float[] dz, float[] dGamma, float[] dBeta) {
+        for (int r = r0; r < r1; r++) {
+            int o = r * h;
+            double sumG = 0, sumGx = 0;
+            for (int i = 0; i < h; i++) {
+                float d = dy[o + i];
+                dGamma[i] += d * xhat[o + i];
+                dBeta[i] += d;
+                float gi = d * gamma[i];
+                sumG += gi;
+                sumGx += gi * xhat[o + i];
+            }
+            float meanG = (float) (sumG / h), meanGx = (float) (sumGx / h), s = rstd[r];
+            for (int i = 0; i < h; i++) dz[o + i] = s * (dy[o + i] * gamma[i] - meanG - xhat[o + i] * meanGx);
         }
     }
 }

@@ -118,24 +118,38 @@ final class VectorKernels implements Kernels {
     }
 
     /** {@link ScalarKernels#erf}'s formula, sixteen lanes at a time. */
+    private static FloatVector erf(FloatVector z) {
+        FloatVector one = FloatVector.broadcast(F, 1f), a = z.abs();
+        FloatVector t = one.div(a.fma(0.3275911f, 1f));
+        FloatVector poly = t.fma(1.0614054f, -1.4531521f);
+        poly = poly.fma(t, FloatVector.broadcast(F, 1.4214138f));
+        poly = poly.fma(t, FloatVector.broadcast(F, -0.28449672f));
+        poly = poly.fma(t, FloatVector.broadcast(F, 0.2548296f)).mul(t);
+        FloatVector r = one.sub(poly.mul(a.mul(a).neg().lanewise(VectorOperators.EXP)));
+        VectorMask<Float> negative = z.lt(0f);
+        return r.blend(r.neg(), negative);
+    }
+
     @Override
     public void gelu(float[] x, int off, int n) {
         int w = F.length(), bound = F.loopBound(n), i = 0;
-        FloatVector one = FloatVector.broadcast(F, 1f), half = FloatVector.broadcast(F, 0.5f);
         for (; i < bound; i += w) {
             FloatVector v = FloatVector.fromArray(F, x, off + i);
-            FloatVector z = v.mul(0.70710677f), a = z.abs();
-            FloatVector t = one.div(a.fma(0.3275911f, 1f));
-            FloatVector poly = t.fma(1.0614054f, -1.4531521f);
-            poly = poly.fma(t, FloatVector.broadcast(F, 1.4214138f));
-            poly = poly.fma(t, FloatVector.broadcast(F, -0.28449672f));
-            poly = poly.fma(t, FloatVector.broadcast(F, 0.2548296f)).mul(t);
-            FloatVector r = one.sub(poly.mul(a.mul(a).neg().lanewise(VectorOperators.EXP)));
-            VectorMask<Float> negative = z.lt(0f);
-            FloatVector erf = r.blend(r.neg(), negative);
-            v.mul(half).mul(erf.add(one)).intoArray(x, off + i);
+            v.mul(0.5f).mul(erf(v.mul(0.70710677f)).add(1f)).intoArray(x, off + i);
         }
         ScalarKernels.INSTANCE.gelu(x, off + i, n - i);
+    }
+
+    @Override
+    public void geluBackward(float[] x, float[] d, int off, int n) {
+        int w = F.length(), bound = F.loopBound(n), i = 0;
+        for (; i < bound; i += w) {
+            FloatVector v = FloatVector.fromArray(F, x, off + i);
+            FloatVector cdf = erf(v.mul(0.70710677f)).add(1f).mul(0.5f);
+            FloatVector pdf = v.mul(v).mul(-0.5f).lanewise(VectorOperators.EXP).mul(0.3989422804014327f);
+            FloatVector.fromArray(F, d, off + i).mul(v.fma(pdf, cdf)).intoArray(d, off + i);
+        }
+        ScalarKernels.INSTANCE.geluBackward(x, d, off + i, n - i);
     }
 
     @Override
@@ -180,6 +194,35 @@ final class VectorKernels implements Kernels {
                 float xh = (y[o + i] - mean) * inv;
                 if (xhat != null) xhat[o + i] = xh;
                 y[o + i] = xh * gamma[i] + beta[i];
+            }
+        }
+    }
+
+    @Override
+    public void layerNormBackward(float[] xhat, float[] rstd, float[] dy, int r0, int r1, int h, float[] gamma,
+                                  float[] dz, float[] dGamma, float[] dBeta) {
+        int w = F.length(), bound = F.loopBound(h);
+        if (bound != h) {
+            ScalarKernels.INSTANCE.layerNormBackward(xhat, rstd, dy, r0, r1, h, gamma, dz, dGamma, dBeta);
+            return;
+        }
+        for (int r = r0; r < r1; r++) {
+            int o = r * h;
+            FloatVector sg = FloatVector.zero(F), sgx = FloatVector.zero(F);
+            for (int i = 0; i < h; i += w) {
+                FloatVector d = FloatVector.fromArray(F, dy, o + i), xh = FloatVector.fromArray(F, xhat, o + i);
+                d.fma(xh, FloatVector.fromArray(F, dGamma, i)).intoArray(dGamma, i);
+                d.add(FloatVector.fromArray(F, dBeta, i)).intoArray(dBeta, i);
+                FloatVector g = d.mul(FloatVector.fromArray(F, gamma, i));
+                sg = sg.add(g);
+                sgx = g.fma(xh, sgx);
+            }
+            FloatVector meanG = FloatVector.broadcast(F, sum(sg) / h), meanGx = FloatVector.broadcast(F, sum(sgx) / h);
+            FloatVector s = FloatVector.broadcast(F, rstd[r]);
+            for (int i = 0; i < h; i += w) {
+                FloatVector g = FloatVector.fromArray(F, dy, o + i).mul(FloatVector.fromArray(F, gamma, i));
+                FloatVector xh = FloatVector.fromArray(F, xhat, o + i);
+                g.sub(meanG).sub(xh.mul(meanGx)).mul(s).intoArray(dz, o + i);
             }
         }
     }

@@ -46,16 +46,31 @@ public final class BertIntermediate {
             Activations.apply(act, x, n);
             return;
         }
-        int slices = n < 1 << 15 ? 1 : Parallel.threads() * 4;
-        Parallel.forEach(slices, i -> {
-            int from = (int) ((long) n * i / slices), to = (int) ((long) n * (i + 1) / slices);
+        Parallel.forEach(slices(n), i -> {
+            int from = slice(n, i), to = slice(n, i + 1);
             k.gelu(x, from, to - from);
         });
     }
 
+    private static int slices(int n) {
+        return n < 1 << 15 ? 1 : Parallel.threads() * 4;
+    }
+
+    private static int slice(int n, int i) {
+        return (int) ((long) n * i / slices(n));
+    }
+
     /** Backward: {@code dOut} is consumed; {@code dx} receives d loss / d x. */
     void backward(Kernels k, Ctx c, float[] dOut, float[] dx, Gradients g) {
-        Activations.backward(act, c.pre, dOut, c.rows * dense.out());
+        int n = c.rows * dense.out();
+        if (act.equals("gelu")) {
+            Parallel.forEach(slices(n), i -> {
+                int from = slice(n, i), to = slice(n, i + 1);
+                k.geluBackward(c.pre, dOut, from, to - from);
+            });
+        } else {
+            Activations.backward(act, c.pre, dOut, n);
+        }
         dense.backward(k, prefix + "dense", c.x, dOut, c.rows, dx, g);
     }
 }

@@ -1,5 +1,7 @@
 package dev.bertj.nn;
 
+import dev.bertj.cpu.Parallel;
+
 /**
  * Inverted dropout with a counter-based generator: whether element {@code i} of site
  * {@code site} is dropped depends only on (seed, site, i), so masks are the same for any thread
@@ -19,12 +21,16 @@ public final class Dropout {
         boolean[] keep = new boolean[n];
         float scale = 1f / (1f - p);
         long base = mix(seed ^ mix(site * 0x9E3779B97F4A7C15L));
-        for (int i = 0; i < n; i++) {
-            // Top 24 bits of a SplitMix64 hash as a uniform float in [0, 1).
-            float u = (mix(base + i * 0x9E3779B97F4A7C15L) >>> 40) * 0x1.0p-24f;
-            keep[i] = u >= p;
-            x[i] = keep[i] ? x[i] * scale : 0f;
-        }
+        // Each element's mask depends only on its index, so slices may run on any thread.
+        int slices = n < 1 << 16 ? 1 : Parallel.threads() * 4;
+        Parallel.forEach(slices, s -> {
+            for (int i = (int) ((long) n * s / slices), end = (int) ((long) n * (s + 1) / slices); i < end; i++) {
+                // Top 24 bits of a SplitMix64 hash as a uniform float in [0, 1).
+                float u = (mix(base + i * 0x9E3779B97F4A7C15L) >>> 40) * 0x1.0p-24f;
+                keep[i] = u >= p;
+                x[i] = keep[i] ? x[i] * scale : 0f;
+            }
+        });
         return keep;
     }
 

@@ -62,21 +62,21 @@ public final class LayerNorm {
      */
     public void backward(Ctx ctx, float[] dy, int rows, float[] dz, float[] dWeight, float[] dBias) {
         int h = weight.size();
-        float[] g = weight.data();
-        float[] xhat = ctx.xhat;
-        for (int r = 0; r < rows; r++) {
-            int o = r * h;
-            double sumG = 0, sumGx = 0;
+        int chunks = rows < 64 ? 1 : Parallel.threads() * 4;
+        // Each chunk sums its rows' dgamma and dbeta apart; adding the chunks in order keeps the
+        // result independent of which thread ran what.
+        float[][] partial = new float[chunks][2 * h];
+        Parallel.forEach(chunks, c -> {
+            float[] p = partial[c], dg = new float[h], db = new float[h];
+            K.layerNormBackward(ctx.xhat, ctx.rstd, dy, rows * c / chunks, rows * (c + 1) / chunks, h, weight.data(), dz, dg, db);
+            System.arraycopy(dg, 0, p, 0, h);
+            System.arraycopy(db, 0, p, h, h);
+        });
+        for (float[] p : partial) {
             for (int i = 0; i < h; i++) {
-                float d = dy[o + i];
-                dWeight[i] += d * xhat[o + i];
-                dBias[i] += d;
-                float gi = d * g[i];
-                sumG += gi;
-                sumGx += gi * xhat[o + i];
+                dWeight[i] += p[i];
+                dBias[i] += p[h + i];
             }
-            float meanG = (float) (sumG / h), meanGx = (float) (sumGx / h), rstd = ctx.rstd[r];
-            for (int i = 0; i < h; i++) dz[o + i] = rstd * (dy[o + i] * g[i] - meanG - xhat[o + i] * meanGx);
         }
     }
 }

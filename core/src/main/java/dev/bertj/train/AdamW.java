@@ -1,5 +1,6 @@
 package dev.bertj.train;
 
+import dev.bertj.cpu.Parallel;
 import dev.bertj.tensor.Tensor;
 
 import java.util.Collections;
@@ -159,18 +160,22 @@ public final class AdamW {
         float epsF = (float) eps;
         float[] m = s.m;
         float[] v = s.v;
-        for (int i = 0; i < p.length; i++) {
-            float gi = g[i];
-            float pi = p[i] * decay;
-            // ATen's add(alpha) and addcmul compile to fused multiply-adds (checked against
-            // PyTorch 1.13 on both its scalar and AVX2 paths); addcdiv's divide cannot fuse.
-            float mi = Math.fma(gi, oneMinusB1, m[i] * b1);
-            float vi = Math.fma(oneMinusB2 * gi, gi, v[i] * b2);
-            float denom = (float) Math.sqrt(vi) / bc2Sqrt + epsF;
-            m[i] = mi;
-            v[i] = vi;
-            p[i] = pi + negStepSize * mi / denom;
-        }
+        // Element-wise, so slices of a large tensor (the word embeddings) run on every core.
+        int slices = p.length < 1 << 16 ? 1 : Parallel.threads() * 4;
+        Parallel.forEach(slices, sl -> {
+            for (int i = (int) ((long) p.length * sl / slices), end = (int) ((long) p.length * (sl + 1) / slices); i < end; i++) {
+                float gi = g[i];
+                float pi = p[i] * decay;
+                // ATen's add(alpha) and addcmul compile to fused multiply-adds (checked against
+                // PyTorch 1.13 on both its scalar and AVX2 paths); addcdiv's divide cannot fuse.
+                float mi = Math.fma(gi, oneMinusB1, m[i] * b1);
+                float vi = Math.fma(oneMinusB2 * gi, gi, v[i] * b2);
+                float denom = (float) Math.sqrt(vi) / bc2Sqrt + epsF;
+                m[i] = mi;
+                v[i] = vi;
+                p[i] = pi + negStepSize * mi / denom;
+            }
+        });
     }
 
     /** Number of {@link #step} calls so far (the optimizer's global step; see {@link ParamState#step()} per parameter). */

@@ -153,6 +153,19 @@ class KernelsTest {
     }
 
     @Test
+    void geluBackwardMatchesScalar() {
+        float[] x = new float[20_003], d = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = -10f + 20f * i / x.length;
+            d[i] = (float) Math.sin(i);
+        }
+        float[] a = d.clone(), b = d.clone();
+        ref.geluBackward(x, a, 3, x.length - 3);
+        fast.geluBackward(x, b, 3, x.length - 3);
+        for (int i = 0; i < x.length; i++) assertEquals(a[i], b[i], 1e-6f * Math.max(1f, Math.abs(a[i])), "x=" + x[i]);
+    }
+
+    @Test
     void layerNormMatchesScalar() {
         Random r = new Random(9);
         for (int h : new int[] {1, 7, 33, 384, 385}) {
@@ -169,6 +182,24 @@ class KernelsTest {
                 }
                 for (int i = 0; i < rows; i++) assertEquals(s1[i], s2[i], 1e-5f * Math.max(1f, s1[i]), "h=" + h);
                 assertEquals(0f, y2[0], "row 0 is outside [1, rows) and must stay untouched");
+            }
+        }
+    }
+
+    @Test
+    void layerNormBackwardMatchesScalar() {
+        Random r = new Random(10);
+        for (int h : new int[] {7, 33, 384}) {
+            int rows = 6;
+            float[] xhat = rand(r, rows * h), rstd = rand(r, rows), dy = rand(r, rows * h), g = rand(r, h);
+            float[] dz1 = new float[rows * h], dz2 = new float[rows * h];
+            float[] dg1 = rand(r, h), dg2 = dg1.clone(), db1 = rand(r, h), db2 = db1.clone();
+            ref.layerNormBackward(xhat, rstd, dy, 1, rows, h, g, dz1, dg1, db1);
+            fast.layerNormBackward(xhat, rstd, dy, 1, rows, h, g, dz2, dg2, db2);
+            for (int i = 0; i < dz1.length; i++) assertEquals(dz1[i], dz2[i], 2e-5f, "h=" + h + " i=" + i);
+            for (int i = 0; i < h; i++) {
+                assertEquals(dg1[i], dg2[i], 2e-5f, "h=" + h);
+                assertEquals(db1[i], db2[i], 2e-5f, "h=" + h);
             }
         }
     }
