@@ -29,6 +29,9 @@ public interface Kernels {
     /** Lays out a Linear weight {@code w [out, in]} for {@link #linear(float[], int, PackedWeight, float[], float[])}. */
     PackedWeight pack(float[] w, int out, int in);
 
+    /** Packs {@code w} again into {@code into} (made by this {@link #pack} for the same shape), so a training step allocates nothing. */
+    void repack(float[] w, PackedWeight into);
+
     /** {@link #linear(float[], int, int, float[], float[], int, float[])} with a weight packed by {@link #pack}. */
     void linear(float[] x, int rows, PackedWeight w, float[] bias, float[] y);
 

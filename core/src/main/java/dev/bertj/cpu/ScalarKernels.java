@@ -47,6 +47,11 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void repack(float[] w, PackedWeight into) {
+        System.arraycopy(w, 0, into.data, 0, into.in * into.out);
+    }
+
+    @Override
     public void linear(float[] x, int rows, PackedWeight w, float[] bias, float[] y) {
         linear(x, rows, w.in, w.data, bias, w.out, y);
     }

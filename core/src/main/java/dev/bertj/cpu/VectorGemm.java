@@ -89,6 +89,12 @@ final class VectorGemm {
             narrow(m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, bias, accumulate);
             return;
         }
+        if (bcs == 1 && n % NR == 0) {
+            // Row-major B whose rows are whole panels (x in dW = dy^T x): read it in place, as
+            // panels with row stride brs, instead of copying it.
+            run(m, n, k, a, aOff, ars, acs, b, bOff, NR, brs, c, cOff, ldc, bias, accumulate);
+            return;
+        }
         float[] bp = scratch(0, packedSize(k, n));
         packB(b, bOff, brs, bcs, k, n, bp);
         gemmPacked(m, n, k, a, aOff, ars, acs, bp, c, cOff, ldc, bias, accumulate);
@@ -97,6 +103,12 @@ final class VectorGemm {
     /** As {@link #gemm} with B already packed by {@link #packB}. */
     static void gemmPacked(int m, int n, int k, float[] a, int aOff, int ars, int acs, float[] bp,
                            float[] c, int cOff, int ldc, float[] bias, boolean accumulate) {
+        run(m, n, k, a, aOff, ars, acs, bp, 0, k * NR, NR, c, cOff, ldc, bias, accumulate);
+    }
+
+    /** B as panels: panel p's row kk starts at {@code b[bOff + p * panelStride + kk * ldb]}. */
+    private static void run(int m, int n, int k, float[] a, int aOff, int ars, int acs, float[] bp, int bOff, int panelStride, int ldb,
+                            float[] c, int cOff, int ldc, float[] bias, boolean accumulate) {
         if (m == 0 || n == 0) return;
         if (k == 0) {
             if (!accumulate) {
@@ -111,26 +123,31 @@ final class VectorGemm {
         // Enough FLOPs to pay for a hand-off (~a few us)?
         if ((long) m * n * k < 1 << 17) t = 1;
         if (t == 1) {
-            block(m, n, k, a, aOff, ars, acs, bp, c, cOff, ldc, bias, accumulate, 0, microRows, 0, panels);
+            block(m, n, k, a, aOff, ars, acs, bp, bOff, panelStride, ldb, c, cOff, ldc, bias, accumulate, 0, microRows, 0, panels);
         } else if (microRows >= 4 * t) {
             int tasks = t;
-            Parallel.forEach(tasks, i -> block(m, n, k, a, aOff, ars, acs, bp, c, cOff, ldc, bias, accumulate,
+            Parallel.forEach(tasks, i -> block(m, n, k, a, aOff, ars, acs, bp, bOff, panelStride, ldb, c, cOff, ldc, bias, accumulate,
                     microRows * i / tasks, microRows * (i + 1) / tasks, 0, panels));
         } else {
             int tasks = Math.min(t, panels);
-            Parallel.forEach(tasks, i -> block(m, n, k, a, aOff, ars, acs, bp, c, cOff, ldc, bias, accumulate,
+            Parallel.forEach(tasks, i -> block(m, n, k, a, aOff, ars, acs, bp, bOff, panelStride, ldb, c, cOff, ldc, bias, accumulate,
                     0, microRows, panels * i / tasks, panels * (i + 1) / tasks));
         }
     }
 
     /** Micro-rows {@code [mr0, mr1)} by panels {@code [p0, p1)}: one task's share. */
-    private static void block(int m, int n, int k, float[] a, int aOff, int ars, int acs, float[] bp,
+    private static void block(int m, int n, int k, float[] a, int aOff, int ars, int acs, float[] bp, int bBase, int panelStride, int ldb,
                               float[] c, int cOff, int ldc, float[] bias, boolean accumulate,
                               int mr0, int mr1, int p0, int p1) {
         if (mr0 >= mr1 || p0 >= p1) return;
         float[] tile = scratch(2, MR * NR);
+        // A read down its columns (dW = dy^T x) would touch a cache line per k for six floats:
+        // copy each K block of this task's rows into [k][MR] micro-panels first.
+        boolean packA = acs != 1;
+        float[] ap = packA ? scratch(1, (mr1 - mr0) * MR * Math.min(KC, k)) : null;
         for (int k0 = 0; k0 < k; k0 += KC) {
             int kc = Math.min(KC, k - k0);
+            if (packA) packA(a, aOff, ars, acs, m, mr0, mr1, k0, kc, ap);
             // Later K blocks add to what the first one stored (which carried the bias).
             boolean acc = accumulate || k0 > 0;
             float[] bs = bias == null || k0 > 0 ? null : bias;
@@ -140,15 +157,18 @@ final class VectorGemm {
                 for (int b0 = mr0; b0 < mr1; b0 += BLOCK_MICRO_ROWS) {
                     int b1 = Math.min(mr1, b0 + BLOCK_MICRO_ROWS);
                     for (int p = g0; p < g1; p++) {
-                        int col = p * NR, bOff = p * k * NR + k0 * NR;
+                        int col = p * NR, bOff = bBase + p * panelStride + k0 * ldb;
                         boolean fullCols = col + NR <= n;
                         for (int mr = b0; mr < b1; mr++) {
-                            int row = mr * MR, aAt = aOff + row * ars + k0 * acs;
+                            int row = mr * MR;
+                            float[] aa = packA ? ap : a;
+                            int aAt = packA ? (mr - mr0) * MR * kc : aOff + row * ars + k0 * acs;
+                            int rs = packA ? 1 : ars, cs = packA ? MR : acs;
                             if (fullCols && row + MR <= m) {
-                                kernel(kc, a, aAt, ars, acs, MR, bp, bOff, c, cOff + row * ldc + col, ldc,
+                                kernel(kc, aa, aAt, rs, cs, MR, bp, bOff, ldb, c, cOff + row * ldc + col, ldc,
                                         bs == null ? ZERO_BIAS : bs, bs == null ? 0 : col, acc);
                             } else {
-                                edge(kc, a, aAt, ars, acs, bp, bOff, tile, c, cOff, ldc, m, n, row, col, bs, acc);
+                                edge(kc, aa, aAt, rs, cs, bp, bOff, ldb, tile, c, cOff, ldc, m, n, row, col, bs, acc);
                             }
                         }
                     }
@@ -157,11 +177,23 @@ final class VectorGemm {
         }
     }
 
+    /** Rows {@code [mr0 * MR, mr1 * MR)}, columns {@code [k0, k0 + kc)} of A into zero-padded [kc][MR] micro-panels. */
+    private static void packA(float[] a, int aOff, int ars, int acs, int m, int mr0, int mr1, int k0, int kc, float[] dst) {
+        for (int mr = mr0; mr < mr1; mr++) {
+            int base = (mr - mr0) * MR * kc, row = mr * MR, valid = Math.min(MR, m - row);
+            for (int kk = 0; kk < kc; kk++) {
+                int src = aOff + row * ars + (k0 + kk) * acs, d = base + kk * MR;
+                for (int r = 0; r < valid; r++) dst[d + r] = a[src + r * ars];
+                for (int r = valid; r < MR; r++) dst[d + r] = 0f;
+            }
+        }
+    }
+
     /** A tile that sticks out of C: the same kernel into a scratch tile, then the part inside C. */
-    private static void edge(int kc, float[] a, int aAt, int ars, int acs, float[] bp, int bOff, float[] tile, float[] c, int cOff, int ldc,
+    private static void edge(int kc, float[] a, int aAt, int ars, int acs, float[] bp, int bOff, int ldb, float[] tile, float[] c, int cOff, int ldc,
                              int m, int n, int row, int col, float[] bias, boolean accumulate) {
         int rows = Math.min(MR, m - row), cols = Math.min(NR, n - col);
-        kernel(kc, a, aAt, ars, acs, rows, bp, bOff, tile, 0, NR, ZERO_BIAS, 0, false);
+        kernel(kc, a, aAt, ars, acs, rows, bp, bOff, ldb, tile, 0, NR, ZERO_BIAS, 0, false);
         for (int r = 0; r < rows; r++) {
             int o = cOff + (row + r) * ldc + col;
             for (int j = 0; j < cols; j++) {
@@ -173,7 +205,7 @@ final class VectorGemm {
     }
 
     /** The 6 x NR register tile over all of K: {@code C = acc + bias} or {@code C += acc}. */
-    private static void kernel(int k, float[] a, int aOff, int ars, int acs, int rows, float[] bp, int bOff,
+    private static void kernel(int k, float[] a, int aOff, int ars, int acs, int rows, float[] bp, int bOff, int ldb,
                                float[] c, int cOff, int ldc, float[] bias, int biasOff, boolean accumulate) {
         // Rows past the matrix re-read its last row (edge tiles only store the valid ones).
         int r1 = Math.min(1, rows - 1) * ars, r2 = Math.min(2, rows - 1) * ars, r3 = Math.min(3, rows - 1) * ars;
@@ -185,7 +217,7 @@ final class VectorGemm {
         FloatVector c30 = z, c31 = z, c32 = z, c33 = z;
         FloatVector c40 = z, c41 = z, c42 = z, c43 = z;
         FloatVector c50 = z, c51 = z, c52 = z, c53 = z;
-        for (int kk = 0, ai = aOff, bi = bOff; kk < k; kk++, ai += acs, bi += NR) {
+        for (int kk = 0, ai = aOff, bi = bOff; kk < k; kk++, ai += acs, bi += ldb) {
             FloatVector b0 = FloatVector.fromArray(F, bp, bi), b1 = FloatVector.fromArray(F, bp, bi + L);
             FloatVector b2 = FloatVector.fromArray(F, bp, bi + 2 * L), b3 = FloatVector.fromArray(F, bp, bi + 3 * L);
             FloatVector x = FloatVector.broadcast(F, a[ai]);

@@ -75,6 +75,11 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
+    public void repack(float[] w, PackedWeight into) {
+        VectorGemm.packB(w, 0, 1, into.in, into.in, into.out, into.data);
+    }
+
+    @Override
     public void linear(float[] x, int rows, PackedWeight w, float[] bias, float[] y) {
         VectorGemm.gemmPacked(rows, w.out, w.in, x, 0, w.in, 1, w.data, y, 0, w.out, bias, false);
     }

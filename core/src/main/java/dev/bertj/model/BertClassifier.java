@@ -159,11 +159,11 @@ public final class BertClassifier {
         switch (pooling) {
             case POOLER -> dPooled = df;
             case CLS_ONLY -> {
-                dHidden = new float[b * s * h];
+                dHidden = pass.zeros(b * s * h);
                 for (int r = 0; r < b; r++) System.arraycopy(df, r * h, dHidden, r * s * h, h);
             }
             case AVERAGE_ALL -> {
-                dHidden = new float[b * s * h];
+                dHidden = pass.zeros(b * s * h);
                 int[] mask = batch.attentionMask();
                 for (int r = 0; r < b; r++) {
                     int count = 0;

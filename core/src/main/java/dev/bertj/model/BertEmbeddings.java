@@ -42,7 +42,7 @@ public final class BertEmbeddings {
 
     Ctx forwardTrain(int[] ids, int[] types, int batch, int seq, float[] out, TrainMode mode) {
         sum(ids, types, batch, seq, out);
-        LayerNorm.Ctx norm = layerNorm.forwardTrain(out, null, batch * seq, out);
+        LayerNorm.Ctx norm = layerNorm.forwardTrain(out, null, batch * seq, out, Arena.floats(batch * seq * hidden), Arena.floats(batch * seq));
         boolean[] keep = mode.drop(out, batch * seq * hidden, dropout, TrainMode.EMBEDDINGS);
         return new Ctx(ids, types, batch, seq, norm, keep);
     }

@@ -35,7 +35,8 @@ public final class BertIntermediate {
 
     Ctx forwardTrain(Kernels k, float[] x, int rows, float[] out) {
         dense.forward(k, x, rows, out);
-        float[] pre = out.clone();
+        float[] pre = Arena.floats(rows * dense.out());
+        System.arraycopy(out, 0, pre, 0, pre.length);
         activate(k, out, rows * dense.out());
         return new Ctx(x, pre, rows);
     }

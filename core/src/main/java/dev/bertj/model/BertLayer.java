@@ -45,11 +45,11 @@ public final class BertLayer {
 
     Ctx forwardTrain(Kernels k, float[] x, int[] mask, int batch, int seq, float[] out, TrainMode mode) {
         int rows = batch * seq;
-        float[] context = new float[rows * hidden];
+        float[] context = Arena.floats(rows * hidden);
         BertSelfAttention.Ctx self = attentionSelf.forwardTrain(k, x, mask, batch, seq, context, mode, TrainMode.layerSite(index, 0));
-        float[] attended = new float[rows * hidden];
+        float[] attended = Arena.floats(rows * hidden);
         BertSelfOutput.Ctx ao = attentionOutput.forwardTrain(k, context, x, rows, attended, mode, TrainMode.layerSite(index, 1));
-        float[] mid = new float[rows * inter];
+        float[] mid = Arena.floats(rows * inter);
         BertIntermediate.Ctx mc = intermediate.forwardTrain(k, attended, rows, mid);
         BertSelfOutput.Ctx oc = output.forwardTrain(k, mid, attended, rows, out, mode, TrainMode.layerSite(index, 2));
         return new Ctx(self, ao, mc, oc, rows);
@@ -58,14 +58,14 @@ public final class BertLayer {
     /** Backward: {@code dOut} is consumed; returns d loss / d x. */
     float[] backward(Kernels k, Ctx c, float[] dOut, Gradients g) {
         int rows = c.rows;
-        float[] dAttended = new float[rows * hidden], dMid = new float[rows * inter];
+        float[] dAttended = Arena.floats(rows * hidden), dMid = Arena.floats(rows * inter);
         output.backward(k, c.out, dOut, dAttended, dMid, g);
-        float[] dAttendedFromMid = new float[rows * hidden];
+        float[] dAttendedFromMid = Arena.floats(rows * hidden);
         intermediate.backward(k, c.mid, dMid, dAttendedFromMid, g);
         for (int i = 0; i < dAttended.length; i++) dAttended[i] += dAttendedFromMid[i];
-        float[] dx = new float[rows * hidden], dContext = new float[rows * hidden];
+        float[] dx = Arena.floats(rows * hidden), dContext = Arena.floats(rows * hidden);
         attentionOutput.backward(k, c.attnOut, dAttended, dx, dContext, g);
-        float[] dxFromAttention = new float[rows * hidden];
+        float[] dxFromAttention = Arena.floats(rows * hidden);
         attentionSelf.backward(k, c.self, dContext, dxFromAttention, g);
         for (int i = 0; i < dx.length; i++) dx[i] += dxFromAttention[i];
         return dx;

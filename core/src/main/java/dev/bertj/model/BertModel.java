@@ -29,6 +29,8 @@ public final class BertModel {
     private final Map<String, Tensor> parameters;
     private final List<String> newlyInitialized;
     private final Kernels kernels;
+    /** Training activations per calling thread, reused across steps (see {@link Arena}). */
+    private final ThreadLocal<Arena> trainArena = ThreadLocal.withInitial(Arena::new);
     /** Inference buffers per calling thread (see {@link Workspace}). */
     private final ThreadLocal<Workspace> workspace = ThreadLocal.withInitial(Workspace::new);
 
@@ -151,14 +153,21 @@ public final class BertModel {
         final BertModelOutput output;
         final int batch;
         final int seq;
+        final Arena arena;
 
-        TrainPass(BertEmbeddings.Ctx embeddings, List<BertLayer.Ctx> layers, BertPooler.Ctx pooler, BertModelOutput output, int batch, int seq) {
+        TrainPass(BertEmbeddings.Ctx embeddings, List<BertLayer.Ctx> layers, BertPooler.Ctx pooler, BertModelOutput output, int batch, int seq, Arena arena) {
+            this.arena = arena;
             this.embeddings = embeddings;
             this.layers = layers;
             this.pooler = pooler;
             this.output = output;
             this.batch = batch;
             this.seq = seq;
+        }
+
+        /** A zeroed array that lives as long as this pass (for a head's d loss / d hidden). */
+        float[] zeros(int n) {
+            return arena.zerosHere(n);
         }
 
         /** last_hidden_state and pooler_output of this pass. */
@@ -169,23 +178,33 @@ public final class BertModel {
 
     /** The forward pass in training mode: dropout per {@code mode}, and everything backward needs kept. */
     public TrainPass forwardTrain(Batch b, TrainMode mode) {
-        int batch = b.batchSize(), seq = b.seqLen(), h = config.hiddenSize();
+        int seq = b.seqLen();
         if (seq > config.maxPositionEmbeddings()) {
             throw new IllegalArgumentException("sequence length " + seq + " is longer than max_position_embeddings " + config.maxPositionEmbeddings());
         }
-        int n = batch * seq;
-        float[] x = new float[n * h];
+        Arena arena = trainArena.get();
+        arena.begin();
+        try {
+            return forwardTrain(b, mode, arena);
+        } finally {
+            Arena.deactivate();
+        }
+    }
+
+    private TrainPass forwardTrain(Batch b, TrainMode mode, Arena arena) {
+        int batch = b.batchSize(), seq = b.seqLen(), h = config.hiddenSize(), n = batch * seq;
+        float[] x = Arena.floats(n * h);
         BertEmbeddings.Ctx e = embeddings.forwardTrain(b.inputIds(), b.tokenTypeIds(), batch, seq, x, mode);
         List<BertLayer.Ctx> ctxs = new ArrayList<>();
         for (BertLayer layer : layers) {
-            float[] y = new float[n * h];
+            float[] y = Arena.floats(n * h);
             ctxs.add(layer.forwardTrain(kernels, x, b.attentionMask(), batch, seq, y, mode));
             x = y;
         }
-        float[] pooled = new float[batch * h];
+        float[] pooled = Arena.floats(batch * h);
         BertPooler.Ctx p = pooler.forward(kernels, x, batch, seq, pooled);
         BertModelOutput out = new BertModelOutput(new Tensor(x, batch, seq, h), new Tensor(pooled, batch, h), List.of(), List.of());
-        return new TrainPass(e, ctxs, p, out, batch, seq);
+        return new TrainPass(e, ctxs, p, out, batch, seq, arena);
     }
 
     /**
@@ -194,10 +213,15 @@ public final class BertModel {
      */
     public void backward(TrainPass pass, float[] dLastHidden, float[] dPooled, Gradients g) {
         int h = config.hiddenSize();
-        float[] d = dLastHidden != null ? dLastHidden : new float[pass.batch * pass.seq * h];
-        if (dPooled != null) pooler.backward(kernels, pass.pooler, dPooled, d, g);
-        for (int i = layers.size() - 1; i >= 0; i--) d = layers.get(i).backward(kernels, pass.layers.get(i), d, g);
-        embeddings.backward(pass.embeddings, d, g);
+        pass.arena.activate();
+        try {
+            float[] d = dLastHidden != null ? dLastHidden : Arena.zeros(pass.batch * pass.seq * h);
+            if (dPooled != null) pooler.backward(kernels, pass.pooler, dPooled, d, g);
+            for (int i = layers.size() - 1; i >= 0; i--) d = layers.get(i).backward(kernels, pass.layers.get(i), d, g);
+            embeddings.backward(pass.embeddings, d, g);
+        } finally {
+            Arena.deactivate();
+        }
     }
 
     private static void checkLength(String what, int[] a, int n, int batch, int seq) {

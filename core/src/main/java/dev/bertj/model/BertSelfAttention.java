@@ -34,7 +34,7 @@ public final class BertSelfAttention {
     record Ctx(float[] x, float[] qkv, float[] probs, boolean[] keep, float[] maskAdd, int batch, int seq) { }
 
     /** The three projections as one [3H, H] weight, so Q, K and V come from a single GEMM. */
-    private record Fused(Kernels kernels, int version, PackedWeight weight, float[] bias) { }
+    private record Fused(Kernels kernels, int version, PackedWeight weight, float[] bias, float[] concat) { }
 
     private volatile Fused fused;
 
@@ -56,12 +56,21 @@ public final class BertSelfAttention {
         Fused f = fused;
         if (f == null || f.kernels != k || f.version != version) {
             int h = heads * headDim;
-            float[] w = new float[3 * h * h], b = new float[3 * h];
+            boolean reuse = f != null && f.kernels == k;
+            // After an optimizer step, refill the same buffers (training allocates nothing per step).
+            float[] w = reuse ? f.concat : new float[3 * h * h], b = reuse ? f.bias : new float[3 * h];
             for (int i = 0; i < 3; i++) {
                 System.arraycopy(parts[i].weight().data(), 0, w, i * h * h, h * h);
                 System.arraycopy(parts[i].bias().data(), 0, b, i * h, h);
             }
-            f = new Fused(k, version, k.pack(w, 3 * h, h), b);
+            PackedWeight pw;
+            if (reuse) {
+                k.repack(w, f.weight);
+                pw = f.weight;
+            } else {
+                pw = k.pack(w, 3 * h, h);
+            }
+            f = new Fused(k, version, pw, b, w);
             fused = f;
         }
         return f;
@@ -77,7 +86,7 @@ public final class BertSelfAttention {
 
     private float[] project(Kernels k, float[] x, int rows) {
         Fused f = fused(k);
-        float[] qkv = new float[rows * 3 * heads * headDim];
+        float[] qkv = Arena.floats(rows * 3 * heads * headDim);
         k.linear(x, rows, f.weight, f.bias, qkv);
         return qkv;
     }
@@ -124,13 +133,14 @@ public final class BertSelfAttention {
     Ctx forwardTrain(Kernels k, float[] x, int[] mask, int batch, int seq, float[] context, TrainMode mode, int site) {
         float[] qkv = project(k, x, batch * seq);
         float[] maskAdd = additiveMask(mask, batch * seq);
-        float[] probs = new float[batch * heads * seq * seq];
+        float[] probs = Arena.floats(batch * heads * seq * seq);
         Parallel.forEach(batch * heads, bh -> probabilities(k, qkv, maskAdd, bh / heads, bh % heads, seq, probs, bh * seq * seq));
         boolean[] keep = null;
         float[] used = probs;
         if (mode.enabled() && dropout > 0f) {
             // Dropout on a copy: backward needs the probabilities before it.
-            used = probs.clone();
+            used = Arena.floats(probs.length);
+            System.arraycopy(probs, 0, used, 0, probs.length);
             keep = mode.drop(used, used.length, dropout, site);
         }
         float[] p = used;
@@ -148,7 +158,7 @@ public final class BertSelfAttention {
      */
     void backward(Kernels k, Ctx c, float[] dContext, float[] dx, Gradients g) {
         int hidden = heads * headDim, ld = 3 * hidden, seq = c.seq, rows = c.batch * seq;
-        float[] dqkv = new float[rows * ld];
+        float[] dqkv = Arena.floats(rows * ld);
         float scale = (float) (1.0 / Math.sqrt(headDim));
         float keepScale = 1f / (1f - dropout);
         Parallel.forEach(c.batch * heads, bh -> {

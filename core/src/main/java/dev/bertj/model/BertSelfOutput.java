@@ -45,7 +45,7 @@ public sealed class BertSelfOutput permits BertOutput {
     Ctx forwardTrain(Kernels k, float[] x, float[] input, int rows, float[] out, TrainMode mode, int site) {
         dense.forward(k, x, rows, out);
         boolean[] keep = mode.drop(out, rows * dense.out(), dropout, site);
-        LayerNorm.Ctx norm = layerNorm.forwardTrain(out, input, rows, out);
+        LayerNorm.Ctx norm = layerNorm.forwardTrain(out, input, rows, out, Arena.floats(rows * dense.out()), Arena.floats(rows));
         return new Ctx(x, keep, norm, rows);
     }
 
@@ -56,7 +56,8 @@ public sealed class BertSelfOutput permits BertOutput {
     void backward(Kernels k, Ctx c, float[] dOut, float[] dInput, float[] dx, Gradients g) {
         layerNorm.backward(c.norm, dOut, c.rows, dInput, g.of(prefix + "LayerNorm.weight", layerNorm.weight()),
                 g.of(prefix + "LayerNorm.bias", layerNorm.bias()));
-        float[] dDense = dInput.clone();
+        float[] dDense = Arena.floats(c.rows * dense.out());
+        System.arraycopy(dInput, 0, dDense, 0, dDense.length);
         Dropout.backward(dDense, c.rows * dense.out(), dropout, c.keep);
         dense.backward(k, prefix + "dense", c.x, dDense, c.rows, dx, g);
     }

@@ -26,6 +26,6 @@ public record TrainMode(long seed, long step, boolean enabled) {
     /** Applies dropout with probability {@code p} at {@code site}; returns the keep mask or null. */
     boolean[] drop(float[] x, int n, float p, int site) {
         if (!enabled || p <= 0f) return null;
-        return Dropout.forward(x, n, p, seed, step * 4096 + site);
+        return Dropout.forward(x, n, p, seed, step * 4096 + site, Arena.bools(n));
     }
 }

@@ -16,9 +16,13 @@ public final class Dropout {
 
     /** Applies dropout to {@code x[0, n)} in place and returns the keep mask (null when p == 0). */
     public static boolean[] forward(float[] x, int n, float p, long seed, long site) {
+        return forward(x, n, p, seed, site, new boolean[n]);
+    }
+
+    /** As {@link #forward(float[], int, float, long, long)}, writing the mask into {@code keep} (at least n long). */
+    public static boolean[] forward(float[] x, int n, float p, long seed, long site, boolean[] keep) {
         if (p <= 0f) return null;
         if (p >= 1f) throw new IllegalArgumentException("dropout probability must be < 1, got " + p);
-        boolean[] keep = new boolean[n];
         float scale = 1f / (1f - p);
         long base = mix(seed ^ mix(site * 0x9E3779B97F4A7C15L));
         // Each element's mask depends only on its index, so slices may run on any thread.

@@ -42,8 +42,12 @@ public final class LayerNorm {
 
     /** As {@link #forward(float[], float[], int, float[])}, keeping what backward needs when {@code ctx} is given. */
     public Ctx forwardTrain(float[] x, float[] residual, int rows, float[] y) {
-        int h = weight.size();
-        Ctx ctx = new Ctx(new float[rows * h], new float[rows]);
+        return forwardTrain(x, residual, rows, y, new float[rows * weight.size()], new float[rows]);
+    }
+
+    /** As {@link #forwardTrain(float[], float[], int, float[])}, keeping xhat and rstd in the given arrays. */
+    public Ctx forwardTrain(float[] x, float[] residual, int rows, float[] y, float[] xhat, float[] rstd) {
+        Ctx ctx = new Ctx(xhat, rstd);
         forward(x, residual, rows, y, ctx);
         return ctx;
     }

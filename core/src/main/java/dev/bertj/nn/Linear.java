@@ -37,8 +37,13 @@ public final class Linear {
     public PackedWeight packed(Kernels k) {
         Packed p = packed;
         int v = weight.version();
-        if (p == null || p.kernels != k || p.version != v) {
+        if (p == null || p.kernels != k) {
             p = new Packed(k, v, k.pack(weight.data(), out(), in()));
+            packed = p;
+        } else if (p.version != v) {
+            // An optimizer step changed the weight: lay it out again in the same buffer.
+            k.repack(weight.data(), p.weight);
+            p = new Packed(k, v, p.weight);
             packed = p;
         }
         return p.weight;
