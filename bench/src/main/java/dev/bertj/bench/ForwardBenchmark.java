@@ -46,8 +46,15 @@ public class ForwardBenchmark {
     public int batch;
     @Param({"128"})
     public int seq;
+    /**
+     * {@code default}: all-MiniLM-L6-v2 from the model jar. Otherwise a directory made by
+     * {@code scripts/make_bench_model.py} (model.onnx for ONNX Runtime, model.safetensors and
+     * config.json for bertj, the same random weights), e.g. the 12-layer bge-small shape.
+     */
+    @Param({"default"})
+    public String model;
 
-    private BertModel model;
+    private BertModel bert;
     private Batch input;
     private OrtEnvironment env;
     private OrtSession session;
@@ -76,9 +83,19 @@ public class ForwardBenchmark {
 
     @Setup(Level.Trial)
     public void setup() throws Exception {
-        Path file = onnx();
-        OnnxBertConverter.Converted c = OnnxBertConverter.convert(file, OnnxBertConverter.Progress.NONE);
-        model = BertModel.of(BertConfig.of(c.config()), c.weights(), 42);
+        Path file;
+        if (model.equals("default")) {
+            file = onnx();
+            OnnxBertConverter.Converted c = OnnxBertConverter.convert(file, OnnxBertConverter.Progress.NONE);
+            bert = BertModel.of(BertConfig.of(c.config()), c.weights(), 42);
+        } else {
+            Path dir = Path.of(model);
+            file = dir.resolve("model.onnx");
+            if (!Files.isRegularFile(file)) {
+                throw new IllegalStateException(file + " is missing: make it with /usr/bin/python3 scripts/make_bench_model.py --out " + dir);
+            }
+            bert = BertModel.fromPretrained(dir);
+        }
         input = randomBatch(batch, seq, null);
         env = OrtEnvironment.getEnvironment();
         OrtSession.SessionOptions o = new OrtSession.SessionOptions();
@@ -88,6 +105,15 @@ public class ForwardBenchmark {
         ids = OnnxTensor.createTensor(env, LongBuffer.wrap(longs(input.inputIds())), shape);
         mask = OnnxTensor.createTensor(env, LongBuffer.wrap(longs(input.attentionMask())), shape);
         types = OnnxTensor.createTensor(env, LongBuffer.wrap(longs(input.tokenTypeIds())), shape);
+        // Same model, same answer: refuse to time two systems that disagree.
+        float[] ours = bert.forward(input).lastHiddenState().data();
+        try (OrtSession.Result r = session.run(Map.of("input_ids", ids, "attention_mask", mask, "token_type_ids", types))) {
+            java.nio.FloatBuffer theirs = ((OnnxTensor) r.get(0)).getFloatBuffer();
+            double worst = 0;
+            for (int i = 0; i < ours.length; i++) worst = Math.max(worst, Math.abs(ours[i] - theirs.get(i)));
+            if (worst > 1e-3) throw new IllegalStateException("bertj and ONNX Runtime differ by " + worst + " on " + model);
+            System.out.println("bertj vs ONNX Runtime on " + model + ": max abs diff " + worst);
+        }
     }
 
     @TearDown(Level.Trial)
@@ -106,7 +132,7 @@ public class ForwardBenchmark {
 
     @Benchmark
     public Object bertj() {
-        return model.forward(input).lastHiddenState();
+        return bert.forward(input).lastHiddenState();
     }
 
     @Benchmark
