@@ -35,6 +35,9 @@ public interface Kernels {
     /** {@link #linear(float[], int, int, float[], float[], int, float[])} with a weight packed by {@link #pack}. */
     void linear(float[] x, int rows, PackedWeight w, float[] bias, float[] y);
 
+    /** {@code y = gelu(x W^T + b)}, exact GELU as {@link #gelu}, applied while each output tile is hot. */
+    void linearGelu(float[] x, int rows, PackedWeight w, float[] bias, float[] y);
+
     /**
      * General matrix product on strided views: {@code C = A B} or, with {@code accumulate},
      * {@code C += A B}, where {@code A(i, kk) = a[aOff + i * ars + kk * acs]} is M x K,

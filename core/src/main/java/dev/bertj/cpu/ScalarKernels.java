@@ -57,6 +57,12 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void linearGelu(float[] x, int rows, PackedWeight w, float[] bias, float[] y) {
+        linear(x, rows, w, bias, y);
+        gelu(y, 0, rows * w.out);
+    }
+
+    @Override
     public void gemm(int m, int n, int k, float[] a, int aOff, int ars, int acs, float[] b, int bOff, int brs, int bcs,
                      float[] c, int cOff, int ldc, boolean accumulate) {
         for (int i = 0; i < m; i++) {

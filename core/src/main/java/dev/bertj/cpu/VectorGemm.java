@@ -92,23 +92,23 @@ final class VectorGemm {
         if (bcs == 1 && n % NR == 0) {
             // Row-major B whose rows are whole panels (x in dW = dy^T x): read it in place, as
             // panels with row stride brs, instead of copying it.
-            run(m, n, k, a, aOff, ars, acs, b, bOff, NR, brs, c, cOff, ldc, bias, accumulate);
+            run(m, n, k, a, aOff, ars, acs, b, bOff, NR, brs, c, cOff, ldc, bias, accumulate, false);
             return;
         }
         float[] bp = scratch(0, packedSize(k, n));
         packB(b, bOff, brs, bcs, k, n, bp);
-        gemmPacked(m, n, k, a, aOff, ars, acs, bp, c, cOff, ldc, bias, accumulate);
+        gemmPacked(m, n, k, a, aOff, ars, acs, bp, c, cOff, ldc, bias, accumulate, false);
     }
 
     /** As {@link #gemm} with B already packed by {@link #packB}. */
     static void gemmPacked(int m, int n, int k, float[] a, int aOff, int ars, int acs, float[] bp,
-                           float[] c, int cOff, int ldc, float[] bias, boolean accumulate) {
-        run(m, n, k, a, aOff, ars, acs, bp, 0, k * NR, NR, c, cOff, ldc, bias, accumulate);
+                           float[] c, int cOff, int ldc, float[] bias, boolean accumulate, boolean gelu) {
+        run(m, n, k, a, aOff, ars, acs, bp, 0, k * NR, NR, c, cOff, ldc, bias, accumulate, gelu);
     }
 
     /** B as panels: panel p's row kk starts at {@code b[bOff + p * panelStride + kk * ldb]}. */
     private static void run(int m, int n, int k, float[] a, int aOff, int ars, int acs, float[] bp, int bOff, int panelStride, int ldb,
-                            float[] c, int cOff, int ldc, float[] bias, boolean accumulate) {
+                            float[] c, int cOff, int ldc, float[] bias, boolean accumulate, boolean gelu) {
         if (m == 0 || n == 0) return;
         if (k == 0) {
             if (!accumulate) {
@@ -123,21 +123,23 @@ final class VectorGemm {
         // Enough FLOPs to pay for a hand-off (~a few us)?
         if ((long) m * n * k < 1 << 17) t = 1;
         if (t == 1) {
-            block(m, n, k, a, aOff, ars, acs, bp, bOff, panelStride, ldb, c, cOff, ldc, bias, accumulate, 0, microRows, 0, panels);
+            block(m, n, k, a, aOff, ars, acs, bp, bOff, panelStride, ldb, c, cOff, ldc, bias, accumulate, gelu, 0, microRows, 0, panels);
         } else if (microRows >= 4 * t) {
-            int tasks = t;
-            Parallel.forEach(tasks, i -> block(m, n, k, a, aOff, ars, acs, bp, bOff, panelStride, ldb, c, cOff, ldc, bias, accumulate,
+            // Several blocks of rows per thread, handed out as threads free up: a core that is
+            // slowed (by the OS, a neighbour) no longer holds the others at the join.
+            int tasks = Math.max(t, Math.min(microRows / BLOCK_MICRO_ROWS, 4 * t));
+            Parallel.forEach(tasks, i -> block(m, n, k, a, aOff, ars, acs, bp, bOff, panelStride, ldb, c, cOff, ldc, bias, accumulate, gelu,
                     microRows * i / tasks, microRows * (i + 1) / tasks, 0, panels));
         } else {
             int tasks = Math.min(t, panels);
-            Parallel.forEach(tasks, i -> block(m, n, k, a, aOff, ars, acs, bp, bOff, panelStride, ldb, c, cOff, ldc, bias, accumulate,
+            Parallel.forEach(tasks, i -> block(m, n, k, a, aOff, ars, acs, bp, bOff, panelStride, ldb, c, cOff, ldc, bias, accumulate, gelu,
                     0, microRows, panels * i / tasks, panels * (i + 1) / tasks));
         }
     }
 
     /** Micro-rows {@code [mr0, mr1)} by panels {@code [p0, p1)}: one task's share. */
     private static void block(int m, int n, int k, float[] a, int aOff, int ars, int acs, float[] bp, int bBase, int panelStride, int ldb,
-                              float[] c, int cOff, int ldc, float[] bias, boolean accumulate,
+                              float[] c, int cOff, int ldc, float[] bias, boolean accumulate, boolean gelu,
                               int mr0, int mr1, int p0, int p1) {
         if (mr0 >= mr1 || p0 >= p1) return;
         float[] tile = scratch(2, MR * NR);
@@ -169,6 +171,11 @@ final class VectorGemm {
                                         bs == null ? ZERO_BIAS : bs, bs == null ? 0 : col, acc);
                             } else {
                                 edge(kc, aa, aAt, rs, cs, bp, bOff, ldb, tile, c, cOff, ldc, m, n, row, col, bs, acc);
+                            }
+                            if (gelu && k0 + kc == k) {
+                                // The finished tile is still in L1: activate it now, not in another pass over C.
+                                int cols = Math.min(NR, n - col);
+                                for (int r = row, end = Math.min(m, row + MR); r < end; r++) VectorKernels.geluInPlace(c, cOff + r * ldc + col, cols);
                             }
                         }
                     }

@@ -81,7 +81,12 @@ final class VectorKernels implements Kernels {
 
     @Override
     public void linear(float[] x, int rows, PackedWeight w, float[] bias, float[] y) {
-        VectorGemm.gemmPacked(rows, w.out, w.in, x, 0, w.in, 1, w.data, y, 0, w.out, bias, false);
+        VectorGemm.gemmPacked(rows, w.out, w.in, x, 0, w.in, 1, w.data, y, 0, w.out, bias, false, false);
+    }
+
+    @Override
+    public void linearGelu(float[] x, int rows, PackedWeight w, float[] bias, float[] y) {
+        VectorGemm.gemmPacked(rows, w.out, w.in, x, 0, w.in, 1, w.data, y, 0, w.out, bias, false, true);
     }
 
     @Override
@@ -137,6 +142,11 @@ final class VectorKernels implements Kernels {
 
     @Override
     public void gelu(float[] x, int off, int n) {
+        geluInPlace(x, off, n);
+    }
+
+    /** {@link #gelu} without an instance, for the GEMM's epilogue. */
+    static void geluInPlace(float[] x, int off, int n) {
         int w = F.length(), bound = F.loopBound(n), i = 0;
         for (; i < bound; i += w) {
             FloatVector v = FloatVector.fromArray(F, x, off + i);

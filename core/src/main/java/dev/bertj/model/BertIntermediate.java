@@ -29,6 +29,10 @@ public final class BertIntermediate {
     }
 
     void forward(Kernels k, float[] x, int rows, float[] out) {
+        if (act.equals("gelu")) {
+            k.linearGelu(x, rows, dense.packed(k), dense.bias().data(), out);
+            return;
+        }
         dense.forward(k, x, rows, out);
         activate(k, out, rows * dense.out());
     }

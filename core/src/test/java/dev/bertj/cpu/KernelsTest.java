@@ -97,6 +97,10 @@ class KernelsTest {
             ref.linear(x, rows, in, w, b, out, y1);
             fast.linear(x, rows, fast.pack(w, out, in), b, y2);
             fast.linear(x, rows, fast.pack(w, out, in), null, y3);
+            float[] g1 = new float[rows * out], g2 = new float[rows * out];
+            ref.linearGelu(x, rows, ref.pack(w, out, in), b, g1);
+            fast.linearGelu(x, rows, fast.pack(w, out, in), b, g2);
+            for (int i = 0; i < g1.length; i++) assertEquals(g1[i], g2[i], 1e-5f * Math.sqrt(in) * 4, "gelu " + rows + "x" + in + "x" + out);
             String at = "rows=" + rows + " in=" + in + " out=" + out;
             for (int i = 0; i < y1.length; i++) {
                 assertEquals(y1[i], y2[i], 1e-5f * Math.sqrt(in) * 4, at);
