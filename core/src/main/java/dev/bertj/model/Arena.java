@@ -1,6 +1,7 @@
 package dev.bertj.model;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
@@ -13,19 +14,53 @@ import java.util.Map;
  *
  * <p>{@link BertModel#forwardTrain} starts a pass: the arrays of the pass before become free
  * for this one, and free arrays the pass before did not use are dropped, so memory stays at one
- * pass's worth (two while batch shapes change). Layers ask through the static methods, which
+ * pass's worth (two while batch shapes change). Backward hands each layer's temporaries back as
+ * soon as the layer is done ({@link #release}). Layers ask through the static methods, which
  * allocate normally when no pass is active (a layer called on its own, as the tests do).
  */
 final class Arena {
     private static final ThreadLocal<Arena> ACTIVE = new ThreadLocal<>();
     private Map<Integer, ArrayDeque<Object>> free = new HashMap<>();
-    private Map<Integer, ArrayDeque<Object>> used = new HashMap<>();
+    /** Arrays handed out since {@link #begin}, in order (for {@link #release}). */
+    private ArrayList<Object> used = new ArrayList<>();
 
     /** Recycles the previous pass's arrays (its TrainPass must no longer be used) and activates this arena. */
     void begin() {
-        free = used;
-        used = new HashMap<>();
+        free = new HashMap<>();
+        for (Object a : used) giveBack(a);
+        used = new ArrayList<>();
         ACTIVE.set(this);
+    }
+
+    /** A position in the current pass, for {@link #release}. */
+    static int mark() {
+        Arena a = ACTIVE.get();
+        return a == null ? 0 : a.used.size();
+    }
+
+    /**
+     * Returns the arrays handed out since {@code mark} to the free list, except {@code keep}: a
+     * layer's backward temporaries are dead once it returns its input gradient, so the next layer
+     * reuses them and backward needs one layer's worth of scratch, not one per layer.
+     */
+    static void release(int mark, Object keep) {
+        Arena a = ACTIVE.get();
+        if (a == null) return;
+        boolean kept = false;
+        for (int i = a.used.size() - 1; i >= mark; i--) {
+            Object x = a.used.remove(i);
+            if (x == keep) kept = true;
+            else a.giveBack(x);
+        }
+        if (kept) a.used.add(keep);
+    }
+
+    private void giveBack(Object a) {
+        free.computeIfAbsent(key(a), k -> new ArrayDeque<>()).push(a);
+    }
+
+    private static int key(Object a) {
+        return a instanceof boolean[] b ? ~b.length : ((float[]) a).length;
     }
 
     /** Makes this arena the current thread's again (for backward, after other work). */
@@ -68,10 +103,9 @@ final class Arena {
 
     private Object take(int n, boolean bool) {
         // Key by size and type: sizes are exact, so a pass of the same shape reuses every array.
-        int key = bool ? ~n : n;
-        ArrayDeque<Object> q = free.get(key);
+        ArrayDeque<Object> q = free.get(bool ? ~n : n);
         Object a = q == null || q.isEmpty() ? (bool ? new boolean[n] : new float[n]) : q.pop();
-        used.computeIfAbsent(key, k -> new ArrayDeque<>()).push(a);
+        used.add(a);
         return a;
     }
 }

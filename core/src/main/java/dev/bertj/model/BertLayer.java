@@ -57,7 +57,7 @@ public final class BertLayer {
 
     /** Backward: {@code dOut} is consumed; returns d loss / d x. */
     float[] backward(Kernels k, Ctx c, float[] dOut, Gradients g) {
-        int rows = c.rows;
+        int rows = c.rows, mark = Arena.mark();
         float[] dAttended = Arena.floats(rows * hidden), dMid = Arena.floats(rows * inter);
         output.backward(k, c.out, dOut, dAttended, dMid, g);
         float[] dAttendedFromMid = Arena.floats(rows * hidden);
@@ -68,6 +68,7 @@ public final class BertLayer {
         float[] dxFromAttention = Arena.floats(rows * hidden);
         attentionSelf.backward(k, c.self, dContext, dxFromAttention, g);
         for (int i = 0; i < dx.length; i++) dx[i] += dxFromAttention[i];
+        Arena.release(mark, dx);
         return dx;
     }
 }

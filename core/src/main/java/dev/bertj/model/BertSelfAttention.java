@@ -135,16 +135,21 @@ public final class BertSelfAttention {
         float[] maskAdd = additiveMask(mask, batch * seq);
         float[] probs = Arena.floats(batch * heads * seq * seq);
         Parallel.forEach(batch * heads, bh -> probabilities(k, qkv, maskAdd, bh / heads, bh % heads, seq, probs, bh * seq * seq));
-        boolean[] keep = null;
-        float[] used = probs;
-        if (mode.enabled() && dropout > 0f) {
-            // Dropout on a copy: backward needs the probabilities before it.
-            used = Arena.floats(probs.length);
-            System.arraycopy(probs, 0, used, 0, probs.length);
-            keep = mode.drop(used, used.length, dropout, site);
+        if (!mode.drops(dropout)) {
+            Parallel.forEach(batch * heads, bh -> context(k, qkv, probs, bh * seq * seq, bh / heads, bh % heads, seq, context));
+            return new Ctx(x, qkv, probs, null, maskAdd, batch, seq);
         }
-        float[] p = used;
-        Parallel.forEach(batch * heads, bh -> context(k, qkv, p, bh * seq * seq, bh / heads, bh % heads, seq, context));
+        // Backward needs the probabilities before dropout, so each head drops a copy in scratch
+        // (its block of the mask is what dropping the whole tensor would give).
+        boolean[] keep = Arena.bools(probs.length);
+        Parallel.forEach(batch * heads, bh -> {
+            int n = seq * seq, po = bh * n;
+            float[] p = SCORES.get();
+            if (p.length < n) SCORES.set(p = new float[n]);
+            System.arraycopy(probs, po, p, 0, n);
+            mode.dropRange(p, 0, n, dropout, site, keep, po);
+            context(k, qkv, p, 0, bh / heads, bh % heads, seq, context);
+        });
         return new Ctx(x, qkv, probs, keep, maskAdd, batch, seq);
     }
 

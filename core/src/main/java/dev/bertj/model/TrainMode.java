@@ -23,6 +23,16 @@ public record TrainMode(long seed, long step, boolean enabled) {
         return 8 + layer * 4 + which;
     }
 
+    /** Whether dropout with probability {@code p} runs at all in this mode. */
+    boolean drops(float p) {
+        return enabled && p > 0f;
+    }
+
+    /** {@link Dropout#forwardRange} at {@code site}: elements {@code [first, first + n)} of its mask. */
+    void dropRange(float[] x, int xOff, int n, float p, int site, boolean[] keep, int first) {
+        Dropout.forwardRange(x, xOff, n, p, seed, step * 4096 + site, keep, first);
+    }
+
     /** Applies dropout with probability {@code p} at {@code site}; returns the keep mask or null. */
     boolean[] drop(float[] x, int n, float p, int site) {
         if (!enabled || p <= 0f) return null;

@@ -23,19 +23,31 @@ public final class Dropout {
     public static boolean[] forward(float[] x, int n, float p, long seed, long site, boolean[] keep) {
         if (p <= 0f) return null;
         if (p >= 1f) throw new IllegalArgumentException("dropout probability must be < 1, got " + p);
-        float scale = 1f / (1f - p);
-        long base = mix(seed ^ mix(site * 0x9E3779B97F4A7C15L));
         // Each element's mask depends only on its index, so slices may run on any thread.
         int slices = n < 1 << 16 ? 1 : Parallel.threads() * 4;
         Parallel.forEach(slices, s -> {
-            for (int i = (int) ((long) n * s / slices), end = (int) ((long) n * (s + 1) / slices); i < end; i++) {
-                // Top 24 bits of a SplitMix64 hash as a uniform float in [0, 1).
-                float u = (mix(base + i * 0x9E3779B97F4A7C15L) >>> 40) * 0x1.0p-24f;
-                keep[i] = u >= p;
-                x[i] = keep[i] ? x[i] * scale : 0f;
-            }
+            int from = (int) ((long) n * s / slices), to = (int) ((long) n * (s + 1) / slices);
+            forwardRange(x, from, to - from, p, seed, site, keep, from);
         });
         return keep;
+    }
+
+    /**
+     * Dropout on {@code x[xOff, xOff + n)} as elements {@code [first, first + n)} of the site's
+     * mask (written to {@code keep[first...]}): one attention head's block of a larger tensor gets
+     * exactly the mask {@link #forward} would give it.
+     */
+    public static void forwardRange(float[] x, int xOff, int n, float p, long seed, long site, boolean[] keep, int first) {
+        if (p >= 1f) throw new IllegalArgumentException("dropout probability must be < 1, got " + p);
+        float scale = 1f / (1f - p);
+        long base = mix(seed ^ mix(site * 0x9E3779B97F4A7C15L));
+        for (int j = 0; j < n; j++) {
+            int i = first + j;
+            // Top 24 bits of a SplitMix64 hash as a uniform float in [0, 1).
+            float u = (mix(base + i * 0x9E3779B97F4A7C15L) >>> 40) * 0x1.0p-24f;
+            keep[i] = u >= p;
+            x[xOff + j] = keep[i] ? x[xOff + j] * scale : 0f;
+        }
     }
 
     /** {@code dx = dy * keep / (1 - p)} in place on {@code d}. */
