@@ -1,0 +1,76 @@
+package dev.bertj.bench;
+
+import dev.bertj.io.OnnxBertConverter;
+import dev.bertj.model.BertConfig;
+import dev.bertj.model.BertForSequenceClassification;
+import dev.bertj.model.BertModel;
+import dev.bertj.model.TrainMode;
+import dev.bertj.nn.Gradients;
+import dev.bertj.tokenizer.Batch;
+import dev.bertj.train.AdamW;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Peak memory of MiniLM inference or fine-tuning at batch x seq, for bench/RESULTS.md (not a JMH
+ * benchmark: peaks need one process doing one thing). Reports the weights' size, the heap in use
+ * after a full collection once the steps are done (what stays: weights, workspaces, optimizer
+ * state), the heap pools' peak usage, and the process's peak RSS (VmHWM).
+ * <pre>
+ * java --add-modules jdk.incubator.vector -Xmx2g -cp bench/target/benchmarks.jar dev.bertj.bench.MemoryProbe train 32 128
+ * </pre>
+ */
+public final class MemoryProbe {
+    private MemoryProbe() { }
+
+    public static void main(String[] args) throws Exception {
+        String what = args.length > 0 ? args[0] : "forward";
+        int batch = args.length > 1 ? Integer.parseInt(args[1]) : 32, seq = args.length > 2 ? Integer.parseInt(args[2]) : 128;
+        OnnxBertConverter.Converted c = OnnxBertConverter.convert(ForwardBenchmark.onnx(), OnnxBertConverter.Progress.NONE);
+        long weights = c.weights().values().stream().mapToLong(t -> 4L * t.size()).sum();
+        System.gc();
+        long before = usedAfterGc();
+        if (what.equals("train")) {
+            BertConfig config = BertConfig.of(c.config()).withLabels(List.of("ham", "spam"));
+            BertForSequenceClassification m = BertForSequenceClassification.of(config, c.weights(), 2, 42);
+            AdamW opt = new AdamW(m.parameters(), 0.01, AdamW.hfNoDecay());
+            Gradients g = new Gradients();
+            int[] labels = new int[batch];
+            Batch in = ForwardBenchmark.randomBatch(batch, seq, labels);
+            for (int i = 0; i < 5; i++) {
+                m.trainStep(in, new TrainMode(42, i, true), g);
+                opt.step(g.asMap(), 2e-5);
+                g.zero();
+            }
+            report(what, batch, seq, weights, before);
+        } else {
+            BertModel m = BertModel.of(BertConfig.of(c.config()), c.weights(), 42);
+            Batch in = ForwardBenchmark.randomBatch(batch, seq, null);
+            for (int i = 0; i < 5; i++) m.forward(in);
+            report(what, batch, seq, weights, before);
+        }
+    }
+
+    private static void report(String what, int batch, int seq, long weights, long before) throws Exception {
+        long peak = 0;
+        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (p.getType() == MemoryType.HEAP) peak += p.getPeakUsage().getUsed();
+        }
+        long retained = usedAfterGc();
+        String hwm = Files.readAllLines(Path.of("/proc/self/status")).stream().filter(l -> l.startsWith("VmHWM")).findFirst().orElse("VmHWM: ?");
+        System.out.printf("%s %dx%d: weights %.0f MB; heap after GC: %.0f MB before the model, %.0f MB after the steps "
+                        + "(weights + workspaces + state); heap pools' peak %.0f MB; max heap %.0f MB; %s%n",
+                what, batch, seq, weights / 1e6, before / 1e6, retained / 1e6, peak / 1e6,
+                Runtime.getRuntime().maxMemory() / 1e6, hwm.replaceAll("\\s+", " "));
+    }
+
+    private static long usedAfterGc() {
+        System.gc();
+        return Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
+    }
+}
