@@ -124,7 +124,10 @@ final class VectorGemm {
         if ((long) m * n * k < 1 << 17) t = 1;
         if (t == 1) {
             block(m, n, k, a, aOff, ars, acs, bp, bOff, panelStride, ldb, c, cOff, ldc, bias, accumulate, gelu, 0, microRows, 0, panels);
-        } else if (microRows >= 4 * t) {
+        } else if (microRows >= 4 * t && (m >= n || panels < 2 * t)) {
+            // Splitting rows, each thread streams all of B and its share of A; splitting panels,
+            // all of A and its share of B. Rows win when A is the larger (M >= N): batch 32 x 128.
+            // At batch 1 (M = 128 < N) the panel split halves each core's trips through the weights.
             // Several blocks of rows per thread, handed out as threads free up: a core that is
             // slowed (by the OS, a neighbour) no longer holds the others at the join.
             int tasks = Math.max(t, Math.min(microRows / BLOCK_MICRO_ROWS, 4 * t));

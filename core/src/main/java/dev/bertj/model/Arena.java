@@ -23,10 +23,14 @@ final class Arena {
     private Map<Integer, ArrayDeque<Object>> free = new HashMap<>();
     /** Arrays handed out since {@link #begin}, in order (for {@link #release}). */
     private ArrayList<Object> used = new ArrayList<>();
+    /** Sizes (keys) asked for since {@link #begin}. */
+    private final java.util.Set<Integer> requested = new java.util.HashSet<>();
 
     /** Recycles the previous pass's arrays (its TrainPass must no longer be used) and activates this arena. */
     void begin() {
-        free = new HashMap<>();
+        // Free arrays of sizes the last pass never asked for belong to an older batch shape.
+        free.keySet().retainAll(requested);
+        requested.clear();
         for (Object a : used) giveBack(a);
         used = new ArrayList<>();
         ACTIVE.set(this);
@@ -103,6 +107,7 @@ final class Arena {
 
     private Object take(int n, boolean bool) {
         // Key by size and type: sizes are exact, so a pass of the same shape reuses every array.
+        requested.add(bool ? ~n : n);
         ArrayDeque<Object> q = free.get(bool ? ~n : n);
         Object a = q == null || q.isEmpty() ? (bool ? new boolean[n] : new float[n]) : q.pop();
         used.add(a);
