@@ -176,7 +176,11 @@ public final class BertModel {
         }
     }
 
-    /** The forward pass in training mode: dropout per {@code mode}, and everything backward needs kept. */
+    /**
+     * The forward pass in training mode: dropout per {@code mode}, and everything backward needs kept.
+     * The pass's arrays are reused by the next {@code forwardTrain} on the same thread (so a training
+     * loop allocates almost nothing): finish with a pass, backward included, before starting the next.
+     */
     public TrainPass forwardTrain(Batch b, TrainMode mode) {
         int seq = b.seqLen();
         if (seq > config.maxPositionEmbeddings()) {
