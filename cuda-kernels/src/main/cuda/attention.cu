@@ -1,0 +1,37 @@
+#include "common.cuh"
+
+// Attention's softmax between the two cuBLAS batched GEMMs (scores = q k^T, context = P v), the
+// simpler form the issue allows before a fused flash-style kernel:
+//   P[b,h,s,:] = softmax(scores[b,h,s,:] * scale + maskAdd[b,:]),  maskAdd = 0 or -FLT_MAX (HF's float32.min)
+// grid = (seq, batch * heads), block = a multiple of 32; in place on scores.
+extern "C" __global__ void masked_softmax_forward(float* scores, const float* maskAdd, int heads, int seq, float scale) {
+    __shared__ float shared[32];
+    int s = blockIdx.x, bh = blockIdx.y, b = bh / heads;
+    float* row = scores + ((long long) bh * seq + s) * seq;
+    const float* m = maskAdd == nullptr ? nullptr : maskAdd + (long long) b * seq;
+    float mx = -INFINITY;
+    for (int t = threadIdx.x; t < seq; t += blockDim.x) {
+        float z = row[t] * scale + (m == nullptr ? 0.f : m[t]);
+        row[t] = z;
+        mx = fmaxf(mx, z);
+    }
+    mx = block_max(mx, shared);
+    float sum = 0.f;
+    for (int t = threadIdx.x; t < seq; t += blockDim.x) {
+        float e = expf(row[t] - mx);
+        row[t] = e;
+        sum += e;
+    }
+    float inv = 1.f / block_sum(sum, shared);
+    for (int t = threadIdx.x; t < seq; t += blockDim.x) row[t] *= inv;
+}
+
+// Backward through softmax and the scale: dS = P * (dP - sum_t P dP) * scale, in place on dP.
+extern "C" __global__ void softmax_backward(const float* probs, float* dp, int seq, float scale) {
+    __shared__ float shared[32];
+    long long o = ((long long) blockIdx.y * seq + blockIdx.x) * seq;
+    float dot = 0.f;
+    for (int t = threadIdx.x; t < seq; t += blockDim.x) dot += probs[o + t] * dp[o + t];
+    dot = block_sum(dot, shared);
+    for (int t = threadIdx.x; t < seq; t += blockDim.x) dp[o + t] = probs[o + t] * (dp[o + t] - dot) * scale;
+}

@@ -1,0 +1,34 @@
+package dev.bertj.cuda;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The jar carries every kernel the GPU backend launches, each name once. Whether the kernels compile
+ * is the build's nvcc step; whether they compute what the CPU does needs a GPU (tests to come with the
+ * launcher, skipping with the reason when no CUDA device is present).
+ */
+class KernelSourcesTest {
+    @Test
+    void everyKernelTheBackendNeedsIsPackagedOnce() {
+        Set<String> want = Set.of("embeddings_forward", "embeddings_backward", "layernorm_forward", "layernorm_backward",
+                "sum_rows_into", "bias_gelu_forward", "gelu_backward", "bias_tanh_forward", "tanh_backward",
+                "dropout_forward", "dropout_backward", "masked_softmax_forward", "softmax_backward",
+                "cross_entropy_forward_backward", "adamw_step", "sum_squares", "scale_in_place");
+        assertEquals(want, KernelSources.kernels().keySet());
+    }
+
+    @Test
+    void includedHeadersAreCarriedToo() {
+        for (String f : KernelSources.FILES) {
+            String src = KernelSources.source(f);
+            for (String h : KernelSources.HEADERS) {
+                if (src.contains("#include \"" + h + "\"")) assertTrue(KernelSources.source(h).contains("#pragma once"), h);
+            }
+        }
+    }
+}
