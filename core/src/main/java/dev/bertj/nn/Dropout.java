@@ -40,7 +40,7 @@ public final class Dropout {
     public static void forwardRange(float[] x, int xOff, int n, float p, long seed, long site, boolean[] keep, int first) {
         if (p >= 1f) throw new IllegalArgumentException("dropout probability must be < 1, got " + p);
         float scale = 1f / (1f - p);
-        long base = mix(seed ^ mix(site * 0x9E3779B97F4A7C15L));
+        long base = base(seed, site);
         for (int j = 0; j < n; j++) {
             int i = first + j;
             // Top 24 bits of a SplitMix64 hash as a uniform float in [0, 1).
@@ -48,6 +48,11 @@ public final class Dropout {
             keep[i] = u >= p;
             x[xOff + j] = keep[i] ? x[xOff + j] * scale : 0f;
         }
+    }
+
+    /** The generator's start for (seed, site): element i keeps iff the top 24 bits of mix(base + i * golden) / 2^24 >= p (the GPU kernel takes this). */
+    public static long base(long seed, long site) {
+        return mix(seed ^ mix(site * 0x9E3779B97F4A7C15L));
     }
 
     /** {@code dx = dy * keep / (1 - p)} in place on {@code d}. */

@@ -1,0 +1,120 @@
+package dev.bertj.cuda;
+
+import org.bytedeco.cuda.cudart.CUfunc_st;
+import org.bytedeco.cuda.cudart.CUmod_st;
+import org.bytedeco.cuda.global.cudart;
+import org.bytedeco.cuda.global.nvrtc;
+import org.bytedeco.cuda.nvrtc._nvrtcProgram;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
+import org.bytedeco.javacpp.SizeTPointer;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * One kernel file compiled by NVRTC for the current device's architecture and loaded as a CUDA
+ * module; PTX is cached on disk by source hash and architecture. Launches are synchronous.
+ */
+public final class KernelModule implements AutoCloseable {
+    private final CUmod_st module = new CUmod_st();
+    private final Map<String, CUfunc_st> functions = new HashMap<>();
+    private final String file;
+
+    private KernelModule(String file, String ptx) {
+        this.file = file;
+        try (BytePointer image = new BytePointer(ptx.getBytes(StandardCharsets.UTF_8))) {
+            Cuda.check(cudart.cuModuleLoadData(module, image), "loading " + file);
+        }
+    }
+
+    /** Compiles (or takes from {@code cacheDir}) {@code file} of {@link KernelSources} for compute capability {@code cc} (e.g. 90). */
+    public static KernelModule load(String file, int cc, Path cacheDir) throws IOException {
+        String src = KernelSources.source(file);
+        Path cached = cacheDir.resolve(file + "-" + Integer.toHexString(src.hashCode()) + "-sm_" + cc + ".ptx");
+        String ptx;
+        if (Files.isRegularFile(cached)) {
+            ptx = Files.readString(cached);
+        } else {
+            ptx = compile(file, src, cc);
+            Files.createDirectories(cacheDir);
+            Path tmp = Files.createTempFile(cacheDir, file, ".tmp");
+            Files.writeString(tmp, ptx);
+            Files.move(tmp, cached, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        return new KernelModule(file, ptx);
+    }
+
+    static String compile(String file, String src, int cc) {
+        _nvrtcProgram prog = new _nvrtcProgram();
+        String header = KernelSources.HEADERS.get(0);
+        PointerPointer<BytePointer> headers = new PointerPointer<>(new BytePointer(KernelSources.source(header)));
+        PointerPointer<BytePointer> names = new PointerPointer<>(new BytePointer(header));
+        nvrtcCheck(nvrtc.nvrtcCreateProgram(prog, new BytePointer(src), new BytePointer(file), 1, headers, names), "creating " + file);
+        try {
+            PointerPointer<BytePointer> options = new PointerPointer<>(new BytePointer("--gpu-architecture=compute_" + cc), new BytePointer("-std=c++17"));
+            int rc = nvrtc.nvrtcCompileProgram(prog, 2, options);
+            if (rc != 0) {
+                SizeTPointer size = new SizeTPointer(1);
+                nvrtc.nvrtcGetProgramLogSize(prog, size);
+                BytePointer log = new BytePointer(size.get());
+                nvrtc.nvrtcGetProgramLog(prog, log);
+                throw new IllegalStateException("NVRTC could not compile " + file + " for compute_" + cc + ":\n" + log.getString());
+            }
+            SizeTPointer size = new SizeTPointer(1);
+            nvrtcCheck(nvrtc.nvrtcGetPTXSize(prog, size), "sizing the PTX of " + file);
+            BytePointer ptx = new BytePointer(size.get());
+            nvrtcCheck(nvrtc.nvrtcGetPTX(prog, ptx), "reading the PTX of " + file);
+            return ptx.getString();
+        } finally {
+            nvrtc.nvrtcDestroyProgram(prog);
+        }
+    }
+
+    private static void nvrtcCheck(int rc, String what) {
+        if (rc != 0) throw new IllegalStateException("NVRTC: " + what + " failed: " + nvrtc.nvrtcGetErrorString(rc).getString());
+    }
+
+    /**
+     * Launches {@code kernel} on a grid of {@code gridX x gridY} blocks of {@code block} threads and
+     * waits. Arguments: {@link DeviceMemory} (its address, or null for a null pointer), Integer,
+     * Long, Float, Double, in the kernel's order.
+     */
+    public void launch(String kernel, int gridX, int gridY, int block, Object... args) {
+        CUfunc_st f = functions.computeIfAbsent(kernel, k -> {
+            CUfunc_st fn = new CUfunc_st();
+            Cuda.check(cudart.cuModuleGetFunction(fn, module, k), "finding kernel " + k + " in " + file);
+            return fn;
+        });
+        Pointer[] values = new Pointer[args.length];
+        for (int i = 0; i < args.length; i++) {
+            Object a = args[i];
+            values[i] = switch (a) {
+                case null -> new LongPointer(new long[] {0L});
+                case DeviceMemory m -> new LongPointer(new long[] {m.address()});
+                case Integer v -> new IntPointer(new int[] {v});
+                case Long v -> new LongPointer(new long[] {v});
+                case Float v -> new FloatPointer(new float[] {v});
+                case Double v -> new DoublePointer(new double[] {v});
+                default -> throw new IllegalArgumentException("kernel argument " + i + " of " + kernel + " has unsupported type " + a.getClass());
+            };
+        }
+        PointerPointer<Pointer> params = new PointerPointer<>(values);
+        Cuda.check(cudart.cuLaunchKernel(f, gridX, gridY, 1, block, 1, 1, 0, null, params, (PointerPointer<?>) null), "launching " + kernel);
+        Cuda.check(cudart.cudaDeviceSynchronize(), "running " + kernel);
+    }
+
+    @Override
+    public void close() {
+        cudart.cuModuleUnload(module);
+    }
+}
