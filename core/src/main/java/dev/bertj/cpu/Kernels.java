@@ -8,18 +8,6 @@ public interface Kernels {
     /** Name for logs and benchmarks. */
     String name();
 
-    /** {@code sum_i a[ao + i] * b[bo + i]} for {@code i < n}. */
-    float dot(float[] a, int ao, float[] b, int bo, int n);
-
-    /** {@code y[yo + i] += alpha * x[xo + i]} for {@code i < n}. */
-    void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n);
-
-    /**
-     * {@code C[m][n] = sum_k A[m][k] * B[n][k]}: row-major A {@code [M,K]}, B {@code [N,K]} (as a
-     * PyTorch Linear weight is stored), C {@code [M,N]}.
-     */
-    void matmulTransposed(float[] a, float[] b, float[] c, int m, int n, int k);
-
     /**
      * A Linear layer on {@code rows} rows: {@code y[r][o] = b[o] + sum_i x[r][i] * w[o][i]}, with
      * {@code w} stored {@code [out, in]} as in PyTorch; {@code bias} may be null.

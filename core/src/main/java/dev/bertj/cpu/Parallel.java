@@ -85,6 +85,26 @@ public final class Parallel {
         }
     }
 
+    /** A contiguous slice {@code [from, to)} of a range, and its index among the slices. */
+    @FunctionalInterface
+    public interface Slice {
+        void run(int index, int from, int to);
+    }
+
+    /** How many slices {@link #forSlices} cuts {@code n} into: one below {@code serialBelow}, else four per thread. */
+    public static int slices(int n, int serialBelow) {
+        return n < serialBelow ? 1 : THREADS * 4;
+    }
+
+    /**
+     * Cuts {@code [0, n)} into {@link #slices} contiguous slices of near-equal size and runs them on
+     * the pool: element-wise work (GELU, dropout, AdamW) and row-wise work (LayerNorm).
+     */
+    public static void forSlices(int n, int serialBelow, Slice body) {
+        int count = slices(n, serialBelow);
+        forEach(count, i -> body.run(i, (int) ((long) n * i / count), (int) ((long) n * (i + 1) / count)));
+    }
+
     private static void drain(IntConsumer task, int tasks) {
         for (int i; (i = NEXT.getAndIncrement()) < tasks; ) {
             try {

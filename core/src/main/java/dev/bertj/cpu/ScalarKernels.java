@@ -13,30 +13,12 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public float dot(float[] a, int ao, float[] b, int bo, int n) {
-        float s = 0f;
-        for (int i = 0; i < n; i++) s += a[ao + i] * b[bo + i];
-        return s;
-    }
-
-    @Override
-    public void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
-        for (int i = 0; i < n; i++) y[yo + i] += alpha * x[xo + i];
-    }
-
-    @Override
-    public void matmulTransposed(float[] a, float[] b, float[] c, int m, int n, int k) {
-        for (int i = 0; i < m; i++) {
-            for (int j = 0; j < n; j++) c[i * n + j] = dot(a, i * k, b, j * k, k);
-        }
-    }
-
-    @Override
     public void linear(float[] x, int rows, int in, float[] w, float[] bias, int out, float[] y) {
         for (int r = 0; r < rows; r++) {
             for (int o = 0; o < out; o++) {
-                float s = bias == null ? 0f : bias[o];
-                y[r * out + o] = s + dot(x, r * in, w, o * in, in);
+                float s = 0f;
+                for (int i = 0; i < in; i++) s += x[r * in + i] * w[o * in + i];
+                y[r * out + o] = (bias == null ? 0f : bias[o]) + s;
             }
         }
     }

@@ -29,40 +29,6 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
-    public float dot(float[] a, int ao, float[] b, int bo, int n) {
-        int w = F.length();
-        int bound = F.loopBound(n);
-        FloatVector acc = FloatVector.zero(F);
-        int i = 0;
-        for (; i < bound; i += w) {
-            acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
-        }
-        // reduceLanes once, outside the loop; the tail is scalar.
-        float s = sum(acc);
-        for (; i < n; i++) s += a[ao + i] * b[bo + i];
-        return s;
-    }
-
-    @Override
-    public void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
-        int w = F.length();
-        int bound = F.loopBound(n);
-        FloatVector va = FloatVector.broadcast(F, alpha);
-        int i = 0;
-        for (; i < bound; i += w) {
-            FloatVector.fromArray(F, x, xo + i).fma(va, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
-        }
-        for (; i < n; i++) y[yo + i] += alpha * x[xo + i];
-    }
-
-    @Override
-    public void matmulTransposed(float[] a, float[] b, float[] c, int m, int n, int k) {
-        for (int i = 0; i < m; i++) {
-            for (int j = 0; j < n; j++) c[i * n + j] = dot(a, i * k, b, j * k, k);
-        }
-    }
-
-    @Override
     public void linear(float[] x, int rows, int in, float[] w, float[] bias, int out, float[] y) {
         VectorGemm.gemm(rows, out, in, x, 0, in, 1, w, 0, 1, in, y, 0, out, bias, false);
     }

@@ -86,10 +86,7 @@ final class Arena {
     /** A float array of {@code n} zeros. */
     static float[] zeros(int n) {
         Arena a = ACTIVE.get();
-        if (a == null) return new float[n];
-        float[] f = (float[]) a.take(n, false);
-        Arrays.fill(f, 0f);
-        return f;
+        return a == null ? new float[n] : a.zerosHere(n);
     }
 
     /** A boolean array of {@code n} with undefined contents. */

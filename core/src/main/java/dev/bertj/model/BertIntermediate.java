@@ -51,28 +51,17 @@ public final class BertIntermediate {
             Activations.apply(act, x, n);
             return;
         }
-        Parallel.forEach(slices(n), i -> {
-            int from = slice(n, i), to = slice(n, i + 1);
-            k.gelu(x, from, to - from);
-        });
+        Parallel.forSlices(n, PARALLEL_FROM, (i, from, to) -> k.gelu(x, from, to - from));
     }
 
-    private static int slices(int n) {
-        return n < 1 << 15 ? 1 : Parallel.threads() * 4;
-    }
-
-    private static int slice(int n, int i) {
-        return (int) ((long) n * i / slices(n));
-    }
+    /** Elements below which GELU runs on one thread. */
+    private static final int PARALLEL_FROM = 1 << 15;
 
     /** Backward: {@code dOut} is consumed; {@code dx} receives d loss / d x. */
     void backward(Kernels k, Ctx c, float[] dOut, float[] dx, Gradients g) {
         int n = c.rows * dense.out();
         if (act.equals("gelu")) {
-            Parallel.forEach(slices(n), i -> {
-                int from = slice(n, i), to = slice(n, i + 1);
-                k.geluBackward(c.pre, dOut, from, to - from);
-            });
+            Parallel.forSlices(n, PARALLEL_FROM, (i, from, to) -> k.geluBackward(c.pre, dOut, from, to - from));
         } else {
             Activations.backward(act, c.pre, dOut, n);
         }

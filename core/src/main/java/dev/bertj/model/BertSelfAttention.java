@@ -31,7 +31,7 @@ public final class BertSelfAttention {
     private final float dropout;
 
     /** What backward needs: the input, q|k|v rows ([rows, 3H]), probabilities before dropout, the dropout mask. */
-    record Ctx(float[] x, float[] qkv, float[] probs, boolean[] keep, float[] maskAdd, int batch, int seq) { }
+    record Ctx(float[] x, float[] qkv, float[] probs, boolean[] keep, int batch, int seq) { }
 
     /** The three projections as one [3H, H] weight, so Q, K and V come from a single GEMM. */
     private record Fused(Kernels kernels, int version, PackedWeight weight, float[] bias, float[] concat) { }
@@ -84,11 +84,21 @@ public final class BertSelfAttention {
         return m;
     }
 
-    private float[] project(Kernels k, float[] x, int rows) {
+    /** q|k|v = x [Wq; Wk; Wv]^T + [bq; bk; bv] into {@code qkv} ({@code [rows, 3H]}). */
+    private float[] project(Kernels k, float[] x, int rows, float[] qkv) {
         Fused f = fused(k);
-        float[] qkv = Arena.floats(rows * 3 * heads * headDim);
         k.linear(x, rows, f.weight, f.bias, qkv);
         return qkv;
+    }
+
+    /** Per-thread scratch for one head's scores or probabilities. */
+    private static final ThreadLocal<float[]> SCORES = ThreadLocal.withInitial(() -> new float[0]);
+
+    /** This thread's scratch of at least {@code n} floats (one head's scores; grows, never shrinks). */
+    private static float[] scratch(int n) {
+        float[] p = SCORES.get();
+        if (p.length < n) SCORES.set(p = new float[n]);
+        return p;
     }
 
     /**
@@ -115,42 +125,36 @@ public final class BertSelfAttention {
      * {@code [B, heads, S, S]}.
      */
     void forward(Kernels k, float[] x, float[] maskAdd, int batch, int seq, float[] qkv, float[] context, float[] probsOut) {
-        Fused f = fused(k);
-        k.linear(x, batch * seq, f.weight, f.bias, qkv);
+        project(k, x, batch * seq, qkv);
         Parallel.forEach(batch * heads, bh -> {
             int b = bh / heads, h = bh % heads;
-            float[] p = probsOut != null ? probsOut : SCORES.get();
+            float[] p = probsOut != null ? probsOut : scratch(seq * seq);
             int po = probsOut != null ? bh * seq * seq : 0;
-            if (probsOut == null && p.length < seq * seq) SCORES.set(p = new float[seq * seq]);
             probabilities(k, qkv, maskAdd, b, h, seq, p, po);
             context(k, qkv, p, po, b, h, seq, context);
         });
     }
 
-    /** Per-thread scores of one head when the caller does not keep the probabilities. */
-    private static final ThreadLocal<float[]> SCORES = ThreadLocal.withInitial(() -> new float[0]);
-
     Ctx forwardTrain(Kernels k, float[] x, int[] mask, int batch, int seq, float[] context, TrainMode mode, int site) {
-        float[] qkv = project(k, x, batch * seq);
+        float[] qkv = project(k, x, batch * seq, Arena.floats(batch * seq * 3 * heads * headDim));
         float[] maskAdd = additiveMask(mask, batch * seq);
         float[] probs = Arena.floats(batch * heads * seq * seq);
         Parallel.forEach(batch * heads, bh -> probabilities(k, qkv, maskAdd, bh / heads, bh % heads, seq, probs, bh * seq * seq));
         if (!mode.drops(dropout)) {
             Parallel.forEach(batch * heads, bh -> context(k, qkv, probs, bh * seq * seq, bh / heads, bh % heads, seq, context));
-            return new Ctx(x, qkv, probs, null, maskAdd, batch, seq);
+            return new Ctx(x, qkv, probs, null, batch, seq);
         }
         // Backward needs the probabilities before dropout, so each head drops a copy in scratch
         // (its block of the mask is what dropping the whole tensor would give).
         boolean[] keep = Arena.bools(probs.length);
         Parallel.forEach(batch * heads, bh -> {
             int n = seq * seq, po = bh * n;
-            float[] p = SCORES.get();
-            if (p.length < n) SCORES.set(p = new float[n]);
+            float[] p = scratch(n);
             System.arraycopy(probs, po, p, 0, n);
             mode.dropRange(p, 0, n, dropout, site, keep, po);
             context(k, qkv, p, 0, bh / heads, bh % heads, seq, context);
         });
-        return new Ctx(x, qkv, probs, keep, maskAdd, batch, seq);
+        return new Ctx(x, qkv, probs, keep, batch, seq);
     }
 
     /**
@@ -170,8 +174,7 @@ public final class BertSelfAttention {
             int b = bh / heads, h = bh % heads, po = bh * seq * seq;
             int row0 = b * seq * ld, q0 = row0 + h * headDim, k0 = q0 + hidden, v0 = q0 + 2 * hidden;
             int ctx0 = b * seq * hidden + h * headDim;
-            float[] dp = SCORES.get();
-            if (dp.length < 2 * seq * seq) SCORES.set(dp = new float[2 * seq * seq]);
+            float[] dp = scratch(2 * seq * seq);
             int pd = seq * seq;
             // P' (the dropped probabilities) into the second half of the scratch.
             for (int i = 0; i < seq * seq; i++) {

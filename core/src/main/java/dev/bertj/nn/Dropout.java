@@ -24,11 +24,7 @@ public final class Dropout {
         if (p <= 0f) return null;
         if (p >= 1f) throw new IllegalArgumentException("dropout probability must be < 1, got " + p);
         // Each element's mask depends only on its index, so slices may run on any thread.
-        int slices = n < 1 << 16 ? 1 : Parallel.threads() * 4;
-        Parallel.forEach(slices, s -> {
-            int from = (int) ((long) n * s / slices), to = (int) ((long) n * (s + 1) / slices);
-            forwardRange(x, from, to - from, p, seed, site, keep, from);
-        });
+        Parallel.forSlices(n, 1 << 16, (s, from, to) -> forwardRange(x, from, to - from, p, seed, site, keep, from));
         return keep;
     }
 

@@ -18,6 +18,8 @@ import dev.bertj.tensor.Tensor;
  */
 public final class LayerNorm {
     private static final Kernels K = Vectorization.kernels();
+    /** Rows below which LayerNorm runs on one thread. */
+    private static final int PARALLEL_FROM = 64;
     private final Tensor weight;
     private final Tensor bias;
     private final float eps;
@@ -55,8 +57,7 @@ public final class LayerNorm {
     private void forward(float[] x, float[] residual, int rows, float[] y, Ctx ctx) {
         int h = weight.size();
         float[] xhat = ctx == null ? null : ctx.xhat, rstd = ctx == null ? null : ctx.rstd;
-        int chunks = rows < 64 ? 1 : Parallel.threads() * 4;
-        Parallel.forEach(chunks, c -> K.layerNorm(x, residual, rows * c / chunks, rows * (c + 1) / chunks, h,
+        Parallel.forSlices(rows, PARALLEL_FROM, (c, from, to) -> K.layerNorm(x, residual, from, to, h,
                 weight.data(), bias.data(), eps, y, xhat, rstd));
     }
 
@@ -66,20 +67,16 @@ public final class LayerNorm {
      */
     public void backward(Ctx ctx, float[] dy, int rows, float[] dz, float[] dWeight, float[] dBias) {
         int h = weight.size();
-        int chunks = rows < 64 ? 1 : Parallel.threads() * 4;
+        int chunks = Parallel.slices(rows, PARALLEL_FROM);
         // Each chunk sums its rows' dgamma and dbeta apart; adding the chunks in order keeps the
         // result independent of which thread ran what.
-        float[][] partial = new float[chunks][2 * h];
-        Parallel.forEach(chunks, c -> {
-            float[] p = partial[c], dg = new float[h], db = new float[h];
-            K.layerNormBackward(ctx.xhat, ctx.rstd, dy, rows * c / chunks, rows * (c + 1) / chunks, h, weight.data(), dz, dg, db);
-            System.arraycopy(dg, 0, p, 0, h);
-            System.arraycopy(db, 0, p, h, h);
-        });
-        for (float[] p : partial) {
+        float[][] dg = new float[chunks][h], db = new float[chunks][h];
+        Parallel.forSlices(rows, PARALLEL_FROM, (c, from, to) ->
+                K.layerNormBackward(ctx.xhat, ctx.rstd, dy, from, to, h, weight.data(), dz, dg[c], db[c]));
+        for (int c = 0; c < chunks; c++) {
             for (int i = 0; i < h; i++) {
-                dWeight[i] += p[i];
-                dBias[i] += p[h + i];
+                dWeight[i] += dg[c][i];
+                dBias[i] += db[c][i];
             }
         }
     }

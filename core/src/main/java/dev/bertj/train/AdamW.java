@@ -161,9 +161,8 @@ public final class AdamW {
         float[] m = s.m;
         float[] v = s.v;
         // Element-wise, so slices of a large tensor (the word embeddings) run on every core.
-        int slices = p.length < 1 << 16 ? 1 : Parallel.threads() * 4;
-        Parallel.forEach(slices, sl -> {
-            for (int i = (int) ((long) p.length * sl / slices), end = (int) ((long) p.length * (sl + 1) / slices); i < end; i++) {
+        Parallel.forSlices(p.length, 1 << 16, (sl, from, to) -> {
+            for (int i = from; i < to; i++) {
                 float gi = g[i];
                 float pi = p[i] * decay;
                 // ATen's add(alpha) and addcmul compile to fused multiply-adds (checked against

@@ -19,45 +19,6 @@ class KernelsTest {
         assertTrue(fast.name().startsWith("vector-"), "expected Vector API kernels, got " + fast.name());
     }
 
-    @Test
-    void dotMatchesScalar() {
-        Random r = new Random(1);
-        for (int n : SIZES) {
-            float[] a = rand(r, n + 3), b = rand(r, n + 5);
-            float want = ref.dot(a, 3, b, 5, n);
-            float got = fast.dot(a, 3, b, 5, n);
-            assertEquals(want, got, 1e-5f * Math.max(1, Math.abs(want)) * Math.sqrt(n), "n=" + n);
-        }
-    }
-
-    @Test
-    void axpyMatchesScalar() {
-        Random r = new Random(2);
-        for (int n : SIZES) {
-            float[] x = rand(r, n + 1), y1 = rand(r, n + 2), y2 = y1.clone();
-            ref.axpy(0.37f, x, 1, y1, 2, n);
-            fast.axpy(0.37f, x, 1, y2, 2, n);
-            for (int i = 0; i < y1.length; i++) assertEquals(y1[i], y2[i], 1e-6f, "n=" + n + " i=" + i);
-        }
-    }
-
-    @Test
-    void matmulMatchesScalar() {
-        Random r = new Random(3);
-        for (int m : SIZES) {
-            for (int n : new int[] {1, 7, 33}) {
-                for (int k : SIZES) {
-                    float[] a = rand(r, m * k), b = rand(r, n * k), c1 = new float[m * n], c2 = new float[m * n];
-                    ref.matmulTransposed(a, b, c1, m, n, k);
-                    fast.matmulTransposed(a, b, c2, m, n, k);
-                    for (int i = 0; i < c1.length; i++) {
-                        assertEquals(c1[i], c2[i], 1e-5f * Math.sqrt(k) * 4, "m=" + m + " n=" + n + " k=" + k);
-                    }
-                }
-            }
-        }
-    }
-
     private static float[] rand(Random r, int n) {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) a[i] = (float) r.nextGaussian();
