@@ -204,12 +204,18 @@ final class VectorGemm {
                              int m, int n, int row, int col, float[] bias, boolean accumulate) {
         int rows = Math.min(MR, m - row), cols = Math.min(NR, n - col);
         kernel(kc, a, aAt, ars, acs, rows, bp, bOff, ldb, tile, 0, NR, ZERO_BIAS, 0, false);
+        merge(tile, NR, rows, cols, c, cOff + row * ldc + col, ldc, bias, col, accumulate);
+    }
+
+    /** The {@code rows x cols} corner of a scratch tile into C: added, or stored plus the bias. */
+    private static void merge(float[] tile, int width, int rows, int cols, float[] c, int cAt, int ldc,
+                              float[] bias, int biasOff, boolean accumulate) {
         for (int r = 0; r < rows; r++) {
-            int o = cOff + (row + r) * ldc + col;
+            int o = cAt + r * ldc;
             for (int j = 0; j < cols; j++) {
-                float v = tile[r * NR + j];
+                float v = tile[r * width + j];
                 if (accumulate) c[o + j] += v;
-                else c[o + j] = bias == null ? v : v + bias[col + j];
+                else c[o + j] = bias == null ? v : v + bias[biasOff + j];
             }
         }
     }
@@ -311,14 +317,7 @@ final class VectorGemm {
                 continue;
             }
             kernelNarrow(k, a, aAt, ars, acs, rows, bp, 0, tile, 0, HALF, false);
-            for (int r = 0; r < rows; r++) {
-                int o = cOff + (row + r) * ldc;
-                for (int j = 0; j < n; j++) {
-                    float v = tile[r * HALF + j];
-                    if (accumulate) c[o + j] += v;
-                    else c[o + j] = bias == null ? v : v + bias[j];
-                }
-            }
+            merge(tile, HALF, rows, n, c, cOff + row * ldc, ldc, bias, 0, accumulate);
         }
     }
 

@@ -40,7 +40,7 @@ public final class KernelModule implements AutoCloseable {
     /** Compiles (or takes from {@code cacheDir}) {@code file} of {@link KernelSources} for compute capability {@code cc} (e.g. 90). */
     public static KernelModule load(String file, int cc, Path cacheDir) throws IOException {
         String src = KernelSources.source(file);
-        Path cached = cacheDir.resolve(file + "-" + Integer.toHexString(src.hashCode()) + "-sm_" + cc + ".ptx");
+        Path cached = cacheDir.resolve(file + "-" + sha256(src + KernelSources.source(KernelSources.HEADERS.get(0))) + "-sm_" + cc + ".ptx");
         String ptx;
         if (Files.isRegularFile(cached)) {
             ptx = Files.readString(cached);
@@ -52,6 +52,16 @@ public final class KernelModule implements AutoCloseable {
             Files.move(tmp, cached, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         }
         return new KernelModule(file, ptx);
+    }
+
+    /** The cache key: a collision would load another source's PTX, so not String.hashCode. */
+    private static String sha256(String text) {
+        try {
+            byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(d, 0, 16);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JDK", e);
+        }
     }
 
     static String compile(String file, String src, int cc) {
