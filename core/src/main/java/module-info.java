@@ -17,4 +17,7 @@ module dev.bertj {
     exports dev.bertj.cli;
     exports dev.bertj.train;
     exports dev.bertj.data;
+    exports dev.bertj.backend;
+
+    uses dev.bertj.backend.BackendProvider;
 }

@@ -1,9 +1,10 @@
 package dev.bertj.model;
 
-import dev.bertj.cpu.Kernels;
-import dev.bertj.cpu.Vectorization;
-import dev.bertj.nn.CrossEntropy;
-import dev.bertj.nn.Dropout;
+import dev.bertj.backend.Arena;
+import dev.bertj.backend.Backend;
+import dev.bertj.backend.Buf;
+import dev.bertj.backend.Device;
+import dev.bertj.backend.Mask;
 import dev.bertj.nn.Gradients;
 import dev.bertj.nn.Linear;
 import dev.bertj.tensor.Tensor;
@@ -129,55 +130,51 @@ public final class BertClassifier {
      */
     public ClassifierOutput trainStep(Batch batch, TrainMode mode, Gradients g) {
         if (batch.labels() == null) throw new IllegalArgumentException("training needs labels");
-        Kernels k = Vectorization.kernels();
         BertModel.TrainPass pass = bert.forwardTrain(batch, mode);
+        Backend be = pass.backend;
         int b = batch.batchSize(), s = batch.seqLen(), h = bert.config().hiddenSize();
-        float[] hidden = pass.output().lastHiddenState().data();
-        float[] features = switch (pooling) {
-            case POOLER -> pass.output().poolerOutput().data();
-            case CLS_ONLY -> SentenceEmbeddings.cls(hidden, b, s, h);
-            case AVERAGE_ALL -> SentenceEmbeddings.mean(hidden, batch.attentionMask(), b, s, h);
-        };
+        Buf features = features(be, pass.lastHidden, pass.pooled, batch, pass.floats(b * h));
         int ff = head0.out(), n = head3.out();
-        float[] z = new float[b * ff];
-        head0.forward(k, features, b, z);
-        float[] a = z.clone();
-        for (int i = 0; i < a.length; i++) a[i] = Math.max(0f, a[i]);
+        Buf z = pass.floats(b * ff), a = pass.floats(b * ff);
+        be.linear(features, b, head0, z, false);
+        be.copyRows(z, 0, 0, a, 0, 0, 1, b * ff, false);
+        be.activation("relu", a, b * ff);
         float p = ffDropout();
-        boolean[] keep = mode.drop(a, a.length, p, TrainMode.CLASSIFIER);
-        float[] logits = new float[b * n];
-        head3.forward(k, a, b, logits);
-        float loss = CrossEntropy.forward(logits, b, n, batch.labels());
-        float[] dLogits = CrossEntropy.backward(logits, b, n, batch.labels());
-        float[] da = new float[b * ff];
-        head3.backward(k, "classification_head.3", a, dLogits, b, da, g);
-        Dropout.backward(da, da.length, p, keep);
-        for (int i = 0; i < da.length; i++) if (z[i] <= 0f) da[i] = 0f;
-        float[] df = new float[b * h];
-        head0.backward(k, "classification_head.0", features, da, b, df, g);
-        float[] dHidden = null, dPooled = null;
+        Mask keep = mode.drop(be, a, b * ff, p, TrainMode.CLASSIFIER);
+        Buf logits = pass.floats(b * n), dLogits = pass.floats(b * n);
+        be.linear(a, b, head3, logits, false);
+        float loss = be.crossEntropy(logits, b, n, batch.labels(), dLogits);
+        Buf da = pass.floats(b * ff);
+        head3.backward(be, "classification_head.3", a, dLogits, 0, n, b, da, false, g);
+        if (keep != null) be.dropoutBackward(da, b * ff, p, keep);
+        be.reluBackward(z, da, b * ff);
+        Buf df = pass.floats(b * h);
+        head0.backward(be, "classification_head.0", features, da, 0, ff, b, df, false, g);
+        Buf dHidden = null, dPooled = null;
         switch (pooling) {
             case POOLER -> dPooled = df;
             case CLS_ONLY -> {
                 dHidden = pass.zeros(b * s * h);
-                for (int r = 0; r < b; r++) System.arraycopy(df, r * h, dHidden, r * s * h, h);
+                be.copyRows(df, 0, h, dHidden, 0, s * h, b, h, false);
             }
             case AVERAGE_ALL -> {
-                dHidden = pass.zeros(b * s * h);
-                int[] mask = batch.attentionMask();
-                for (int r = 0; r < b; r++) {
-                    int count = 0;
-                    for (int t = 0; t < s; t++) if (mask == null || mask[r * s + t] != 0) count++;
-                    float inv = 1f / Math.max(count, 1);
-                    for (int t = 0; t < s; t++) {
-                        if (mask != null && mask[r * s + t] == 0) continue;
-                        for (int i = 0; i < h; i++) dHidden[(r * s + t) * h + i] = df[r * h + i] * inv;
-                    }
-                }
+                dHidden = pass.floats(b * s * h);
+                be.meanPoolBackward(df, batch.attentionMask(), b, s, h, dHidden);
             }
         }
         bert.backward(pass, dHidden, dPooled, g);
-        return new ClassifierOutput(new Tensor(logits, b, n), loss);
+        return new ClassifierOutput(new Tensor(be.download(logits, new float[b * n]), b, n), loss);
+    }
+
+    /** The head's input from the encoder's outputs, per {@link #pooling()}, into {@code out} ([B, H]). */
+    private Buf features(Backend be, Buf hidden, Buf pooled, Batch batch, Buf out) {
+        int b = batch.batchSize(), s = batch.seqLen(), h = bert.config().hiddenSize();
+        switch (pooling) {
+            case POOLER -> be.copyRows(pooled, 0, 0, out, 0, 0, 1, b * h, false);
+            case CLS_ONLY -> be.copyRows(hidden, 0, s * h, out, 0, h, b, h, false);
+            case AVERAGE_ALL -> be.meanPool(hidden, batch.attentionMask(), b, s, h, out);
+        }
+        return out;
     }
 
     private float ffDropout() {
@@ -195,22 +192,34 @@ public final class BertClassifier {
         return pooling;
     }
 
+    /** Moves the model to {@code device} (see {@link BertModel#to}) and returns it. */
+    public BertClassifier to(Device device) {
+        bert.to(device);
+        return this;
+    }
+
     /** Logits, and the loss when {@code batch} has labels. Inference mode (no dropout). */
     public ClassifierOutput forward(Batch batch) {
-        Kernels k = Vectorization.kernels();
         BertModelOutput out = bert.forward(batch);
-        int b = batch.batchSize(), s = batch.seqLen(), h = bert.config().hiddenSize();
-        float[] features = switch (pooling) {
-            case POOLER -> out.poolerOutput().data();
-            case CLS_ONLY -> SentenceEmbeddings.cls(out.lastHiddenState().data(), b, s, h);
-            case AVERAGE_ALL -> SentenceEmbeddings.mean(out.lastHiddenState().data(), batch.attentionMask(), b, s, h);
-        };
-        float[] mid = new float[b * head0.out()];
-        head0.forward(k, features, b, mid);
-        for (int i = 0; i < mid.length; i++) mid[i] = Math.max(0f, mid[i]);
-        float[] logits = new float[b * head3.out()];
-        head3.forward(k, mid, b, logits);
-        float loss = batch.labels() == null ? Float.NaN : CrossEntropy.forward(logits, b, head3.out(), batch.labels());
-        return new ClassifierOutput(new Tensor(logits, b, head3.out()), loss);
+        Backend be = bert.backend();
+        int b = batch.batchSize(), h = bert.config().hiddenSize(), n = head3.out();
+        float[] logits = new float[b * n];
+        float loss;
+        synchronized (BertModel.lock(be)) {
+            Arena arena = be.newArena();
+            arena.activate();
+            try {
+                Buf f = features(be, be.upload(out.lastHiddenState().data()), be.upload(out.poolerOutput().data()), batch, be.floats(b * h));
+                Buf mid = be.floats(b * head0.out()), l = be.resultBuffer(logits);
+                be.linear(f, b, head0, mid, false);
+                be.activation("relu", mid, b * head0.out());
+                be.linear(mid, b, head3, l, false);
+                loss = batch.labels() == null ? Float.NaN : be.crossEntropy(l, b, n, batch.labels(), null);
+                be.download(l, logits);
+            } finally {
+                arena.close();
+            }
+        }
+        return new ClassifierOutput(new Tensor(logits, b, n), loss);
     }
 }

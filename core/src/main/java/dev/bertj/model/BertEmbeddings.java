@@ -1,6 +1,8 @@
 package dev.bertj.model;
 
-import dev.bertj.nn.Dropout;
+import dev.bertj.backend.Backend;
+import dev.bertj.backend.Buf;
+import dev.bertj.backend.Mask;
 import dev.bertj.nn.Gradients;
 import dev.bertj.nn.LayerNorm;
 import dev.bertj.tensor.Tensor;
@@ -22,7 +24,7 @@ public final class BertEmbeddings {
     private final float dropout;
 
     /** What backward needs. */
-    record Ctx(int[] ids, int[] types, int batch, int seq, LayerNorm.Ctx norm, boolean[] keep) { }
+    record Ctx(int[] ids, int[] types, int batch, int seq, Buf xhat, Buf rstd, Mask keep) { }
 
     BertEmbeddings(BertConfig c, WeightSource w) {
         hidden = c.hiddenSize();
@@ -35,50 +37,39 @@ public final class BertEmbeddings {
     }
 
     /** Inference: {@code out[b,s,:] = LayerNorm(word[ids[b,s]] + position[s] + type[types[b,s]])}. */
-    void forward(int[] ids, int[] types, int batch, int seq, float[] out) {
-        sum(ids, types, batch, seq, out);
-        layerNorm.forward(out, null, batch * seq, out);
+    void forward(Backend be, int[] ids, int[] types, int batch, int seq, Buf out) {
+        check(ids, types, batch, seq);
+        be.embeddings(ids, types, batch, seq, wordEmbeddings, positionEmbeddings, tokenTypeEmbeddings, out);
+        be.layerNorm(out, null, batch * seq, layerNorm, out, null, null);
     }
 
-    Ctx forwardTrain(int[] ids, int[] types, int batch, int seq, float[] out, TrainMode mode) {
-        sum(ids, types, batch, seq, out);
-        LayerNorm.Ctx norm = layerNorm.forwardTrain(out, null, batch * seq, out, Arena.floats(batch * seq * hidden), Arena.floats(batch * seq));
-        boolean[] keep = mode.drop(out, batch * seq * hidden, dropout, TrainMode.EMBEDDINGS);
-        return new Ctx(ids, types, batch, seq, norm, keep);
+    Ctx forwardTrain(Backend be, int[] ids, int[] types, int batch, int seq, Buf out, TrainMode mode) {
+        check(ids, types, batch, seq);
+        int rows = batch * seq;
+        be.embeddings(ids, types, batch, seq, wordEmbeddings, positionEmbeddings, tokenTypeEmbeddings, out);
+        Buf xhat = be.floats(rows * hidden), rstd = be.floats(rows);
+        be.layerNorm(out, null, rows, layerNorm, out, xhat, rstd);
+        Mask keep = mode.drop(be, out, rows * hidden, dropout, TrainMode.EMBEDDINGS);
+        return new Ctx(ids, types, batch, seq, xhat, rstd, keep);
     }
 
     /** Backward; {@code dOut} is consumed (overwritten). */
-    void backward(Ctx ctx, float[] dOut, Gradients g) {
+    void backward(Backend be, Ctx ctx, Buf dOut, Gradients g) {
         int rows = ctx.batch * ctx.seq;
-        Dropout.backward(dOut, rows * hidden, dropout, ctx.keep);
-        layerNorm.backward(ctx.norm, dOut, rows, dOut, g.of("embeddings.LayerNorm.weight", layerNorm.weight()),
+        if (ctx.keep != null) be.dropoutBackward(dOut, rows * hidden, dropout, ctx.keep);
+        be.layerNormBackward(layerNorm, ctx.xhat, ctx.rstd, dOut, rows, dOut, g.of("embeddings.LayerNorm.weight", layerNorm.weight()),
                 g.of("embeddings.LayerNorm.bias", layerNorm.bias()));
-        float[] dw = g.of("embeddings.word_embeddings.weight", wordEmbeddings);
-        float[] dp = g.of("embeddings.position_embeddings.weight", positionEmbeddings);
-        float[] dt = g.of("embeddings.token_type_embeddings.weight", tokenTypeEmbeddings);
-        for (int r = 0; r < rows; r++) {
-            int id = ctx.ids[r], s = r % ctx.seq, t = ctx.types == null ? 0 : ctx.types[r];
-            for (int i = 0; i < hidden; i++) {
-                float d = dOut[r * hidden + i];
-                dw[id * hidden + i] += d;
-                dp[s * hidden + i] += d;
-                dt[t * hidden + i] += d;
-            }
-        }
+        be.embeddingsBackward(ctx.ids, ctx.types, ctx.batch, ctx.seq, hidden, dOut, g.of("embeddings.word_embeddings.weight", wordEmbeddings),
+                g.of("embeddings.position_embeddings.weight", positionEmbeddings), g.of("embeddings.token_type_embeddings.weight", tokenTypeEmbeddings));
     }
 
-    private void sum(int[] ids, int[] types, int batch, int seq, float[] out) {
-        float[] wd = wordEmbeddings.data(), pd = positionEmbeddings.data(), td = tokenTypeEmbeddings.data();
+    /** Every id must index its table: a bad one is named with its position rather than read out of bounds. */
+    private void check(int[] ids, int[] types, int batch, int seq) {
         int vocab = wordEmbeddings.dim(0), nTypes = tokenTypeEmbeddings.dim(0);
-        for (int b = 0; b < batch; b++) {
-            for (int s = 0; s < seq; s++) {
-                int r = b * seq + s;
-                int id = ids[r], t = types == null ? 0 : types[r];
-                if (id < 0 || id >= vocab) throw new IllegalArgumentException("input_ids[" + b + "][" + s + "] = " + id + " is outside the vocabulary (0.." + (vocab - 1) + ")");
-                if (t < 0 || t >= nTypes) throw new IllegalArgumentException("token_type_ids[" + b + "][" + s + "] = " + t + " is outside 0.." + (nTypes - 1));
-                int o = r * hidden;
-                for (int i = 0; i < hidden; i++) out[o + i] = wd[id * hidden + i] + pd[s * hidden + i] + td[t * hidden + i];
-            }
+        for (int r = 0; r < batch * seq; r++) {
+            int id = ids[r], t = types == null ? 0 : types[r];
+            if (id < 0 || id >= vocab) throw new IllegalArgumentException("input_ids[" + r / seq + "][" + r % seq + "] = " + id + " is outside the vocabulary (0.." + (vocab - 1) + ")");
+            if (t < 0 || t >= nTypes) throw new IllegalArgumentException("token_type_ids[" + r / seq + "][" + r % seq + "] = " + t + " is outside 0.." + (nTypes - 1));
         }
     }
 }

@@ -1,8 +1,10 @@
 package dev.bertj.model;
 
-import dev.bertj.cpu.Vectorization;
-import dev.bertj.nn.CrossEntropy;
-import dev.bertj.nn.Dropout;
+import dev.bertj.backend.Arena;
+import dev.bertj.backend.Backend;
+import dev.bertj.backend.Buf;
+import dev.bertj.backend.Device;
+import dev.bertj.backend.Mask;
 import dev.bertj.nn.Gradients;
 import dev.bertj.nn.Linear;
 import dev.bertj.tensor.Tensor;
@@ -66,13 +68,31 @@ public final class BertForSequenceClassification {
         return numLabels;
     }
 
+    /** Moves the model to {@code device} (see {@link BertModel#to}) and returns it. */
+    public BertForSequenceClassification to(Device device) {
+        bert.to(device);
+        return this;
+    }
+
     /** Logits, and the loss when {@code batch} has labels. Inference mode (no dropout). */
     public ClassifierOutput forward(Batch batch) {
         BertModelOutput out = bert.forward(batch);
+        Backend be = bert.backend();
         int b = batch.batchSize();
         float[] logits = new float[b * numLabels];
-        classifier.forward(Vectorization.kernels(), out.poolerOutput().data(), b, logits);
-        float loss = batch.labels() == null ? Float.NaN : CrossEntropy.forward(logits, b, numLabels, batch.labels());
+        float loss;
+        synchronized (BertModel.lock(be)) {
+            Arena arena = be.newArena();
+            arena.activate();
+            try {
+                Buf l = be.resultBuffer(logits);
+                be.linear(be.upload(out.poolerOutput().data()), b, classifier, l, false);
+                loss = batch.labels() == null ? Float.NaN : be.crossEntropy(l, b, numLabels, batch.labels(), null);
+                be.download(l, logits);
+            } finally {
+                arena.close();
+            }
+        }
         return new ClassifierOutput(new Tensor(logits, b, numLabels), loss);
     }
 
@@ -95,21 +115,22 @@ public final class BertForSequenceClassification {
      */
     public ClassifierOutput trainStep(Batch batch, TrainMode mode, Gradients g) {
         if (batch.labels() == null) throw new IllegalArgumentException("training needs labels");
-        var k = Vectorization.kernels();
         BertModel.TrainPass pass = bert.forwardTrain(batch, mode);
+        Backend be = pass.backend;
         int b = batch.batchSize(), h = bert.config().hiddenSize();
-        float[] pooled = pass.output().poolerOutput().data().clone();
+        Buf pooled = pass.floats(b * h);
+        be.copyRows(pass.pooled, 0, 0, pooled, 0, 0, 1, b * h, false);
         float p = bert.config().classifierDropout();
-        boolean[] keep = mode.drop(pooled, b * h, p, TrainMode.CLASSIFIER);
+        Mask keep = mode.drop(be, pooled, b * h, p, TrainMode.CLASSIFIER);
         float[] logits = new float[b * numLabels];
-        classifier.forward(k, pooled, b, logits);
-        float loss = CrossEntropy.forward(logits, b, numLabels, batch.labels());
-        float[] dLogits = CrossEntropy.backward(logits, b, numLabels, batch.labels());
-        float[] dPooled = new float[b * h];
-        classifier.backward(k, "classifier", pooled, dLogits, b, dPooled, g);
-        Dropout.backward(dPooled, b * h, p, keep);
+        Buf l = pass.floats(b * numLabels), dLogits = pass.floats(b * numLabels);
+        be.linear(pooled, b, classifier, l, false);
+        float loss = be.crossEntropy(l, b, numLabels, batch.labels(), dLogits);
+        Buf dPooled = pass.floats(b * h);
+        classifier.backward(be, "classifier", pooled, dLogits, 0, numLabels, b, dPooled, false, g);
+        if (keep != null) be.dropoutBackward(dPooled, b * h, p, keep);
         bert.backward(pass, null, dPooled, g.view("bert."));
-        return new ClassifierOutput(new Tensor(logits, b, numLabels), loss);
+        return new ClassifierOutput(new Tensor(be.download(l, logits), b, numLabels), loss);
     }
 
     /** The name of class {@code id} from id2label, else {@code LABEL_id} as HF names them. */

@@ -1,6 +1,8 @@
 package dev.bertj.model;
 
-import dev.bertj.cpu.Kernels;
+import dev.bertj.backend.Arena;
+import dev.bertj.backend.Backend;
+import dev.bertj.backend.Buf;
 import dev.bertj.nn.Gradients;
 
 /**
@@ -34,40 +36,43 @@ public final class BertLayer {
         inter = c.intermediateSize();
     }
 
-    /** Inference: maps {@code x} to {@code out} (distinct arrays of [rows, H]) using the workspace's buffers. */
-    void forward(Kernels k, float[] x, float[] maskAdd, int batch, int seq, float[] out, float[] probsOut, Workspace w) {
+    /** Inference: maps {@code x} to {@code out} (distinct buffers of [rows, H]), scratch from the backend's arena. */
+    void forward(Backend be, Buf x, int[] mask, int batch, int seq, Buf out, Buf probsOut) {
         int rows = batch * seq;
-        attentionSelf.forward(k, x, maskAdd, batch, seq, w.qkv, w.context, probsOut);
-        attentionOutput.forward(k, w.context, x, rows, w.attended);
-        intermediate.forward(k, w.attended, rows, w.mid);
-        output.forward(k, w.mid, w.attended, rows, out);
+        Buf qkv = be.floats(rows * 3 * hidden), context = be.floats(rows * hidden);
+        attentionSelf.forward(be, x, mask, batch, seq, qkv, context, probsOut);
+        Buf attended = be.floats(rows * hidden);
+        attentionOutput.forward(be, context, x, rows, attended);
+        Buf mid = be.floats(rows * inter);
+        intermediate.forward(be, attended, rows, mid);
+        output.forward(be, mid, attended, rows, out);
     }
 
-    Ctx forwardTrain(Kernels k, float[] x, int[] mask, int batch, int seq, float[] out, TrainMode mode) {
+    Ctx forwardTrain(Backend be, Buf x, int[] mask, int batch, int seq, Buf out, TrainMode mode) {
         int rows = batch * seq;
-        float[] context = Arena.floats(rows * hidden);
-        BertSelfAttention.Ctx self = attentionSelf.forwardTrain(k, x, mask, batch, seq, context, mode, TrainMode.layerSite(index, 0));
-        float[] attended = Arena.floats(rows * hidden);
-        BertSelfOutput.Ctx ao = attentionOutput.forwardTrain(k, context, x, rows, attended, mode, TrainMode.layerSite(index, 1));
-        float[] mid = Arena.floats(rows * inter);
-        BertIntermediate.Ctx mc = intermediate.forwardTrain(k, attended, rows, mid);
-        BertSelfOutput.Ctx oc = output.forwardTrain(k, mid, attended, rows, out, mode, TrainMode.layerSite(index, 2));
+        Buf context = be.floats(rows * hidden);
+        BertSelfAttention.Ctx self = attentionSelf.forwardTrain(be, x, mask, batch, seq, context, mode, TrainMode.layerSite(index, 0));
+        Buf attended = be.floats(rows * hidden);
+        BertSelfOutput.Ctx ao = attentionOutput.forwardTrain(be, context, x, rows, attended, mode, TrainMode.layerSite(index, 1));
+        Buf mid = be.floats(rows * inter);
+        BertIntermediate.Ctx mc = intermediate.forwardTrain(be, attended, rows, mid);
+        BertSelfOutput.Ctx oc = output.forwardTrain(be, mid, attended, rows, out, mode, TrainMode.layerSite(index, 2));
         return new Ctx(self, ao, mc, oc, rows);
     }
 
     /** Backward: {@code dOut} is consumed; returns d loss / d x. */
-    float[] backward(Kernels k, Ctx c, float[] dOut, Gradients g) {
-        int rows = c.rows, mark = Arena.mark();
-        float[] dAttended = Arena.floats(rows * hidden), dMid = Arena.floats(rows * inter);
-        output.backward(k, c.out, dOut, dAttended, dMid, g);
-        float[] dAttendedFromMid = Arena.floats(rows * hidden);
-        intermediate.backward(k, c.mid, dMid, dAttendedFromMid, g);
-        for (int i = 0; i < dAttended.length; i++) dAttended[i] += dAttendedFromMid[i];
-        float[] dx = Arena.floats(rows * hidden), dContext = Arena.floats(rows * hidden);
-        attentionOutput.backward(k, c.attnOut, dAttended, dx, dContext, g);
-        float[] dxFromAttention = Arena.floats(rows * hidden);
-        attentionSelf.backward(k, c.self, dContext, dxFromAttention, g);
-        for (int i = 0; i < dx.length; i++) dx[i] += dxFromAttention[i];
+    Buf backward(Backend be, Ctx c, Buf dOut, Gradients g) {
+        int rows = c.rows, n = rows * hidden, mark = Arena.mark();
+        Buf dAttended = be.floats(n), dMid = be.floats(rows * inter);
+        output.backward(be, c.out, dOut, dAttended, dMid, g);
+        Buf dAttendedFromMid = be.floats(n);
+        intermediate.backward(be, c.mid, dMid, dAttendedFromMid, g);
+        be.add(dAttended, dAttendedFromMid, n);
+        Buf dx = be.floats(n), dContext = be.floats(n);
+        attentionOutput.backward(be, c.attnOut, dAttended, dx, dContext, g);
+        Buf dxFromAttention = be.floats(n);
+        attentionSelf.backward(be, c.self, dContext, dxFromAttention, g);
+        be.add(dx, dxFromAttention, n);
         Arena.release(mark, dx);
         return dx;
     }

@@ -1,7 +1,10 @@
 package dev.bertj.model;
 
-import dev.bertj.cpu.Kernels;
-import dev.bertj.cpu.Vectorization;
+import dev.bertj.backend.Arena;
+import dev.bertj.backend.Backend;
+import dev.bertj.backend.Backends;
+import dev.bertj.backend.Buf;
+import dev.bertj.backend.Device;
 import dev.bertj.nn.Gradients;
 import dev.bertj.io.SafeTensors;
 import dev.bertj.tensor.Tensor;
@@ -28,11 +31,18 @@ public final class BertModel {
     final BertPooler pooler;
     private final Map<String, Tensor> parameters;
     private final List<String> newlyInitialized;
-    private final Kernels kernels;
-    /** Training activations per calling thread, reused across steps (see {@link Arena}). */
-    private final ThreadLocal<Arena> trainArena = ThreadLocal.withInitial(Arena::new);
-    /** Inference buffers per calling thread (see {@link Workspace}). */
-    private final ThreadLocal<Workspace> workspace = ThreadLocal.withInitial(Workspace::new);
+    /** The backend the model runs on, and its per-thread arenas. */
+    private volatile Placement placement = new Placement(Backends.cpu());
+
+    /**
+     * Where the model runs: the backend, and per calling thread one arena for training passes and one
+     * for inference, so each reuses its buffers from call to call (see {@link Arena}).
+     */
+    private record Placement(Backend backend, ThreadLocal<Arena> train, ThreadLocal<Arena> infer) {
+        Placement(Backend backend) {
+            this(backend, ThreadLocal.withInitial(backend::newArena), ThreadLocal.withInitial(backend::newArena));
+        }
+    }
 
     BertModel(BertConfig config, WeightSource w) {
         this.config = config;
@@ -43,7 +53,29 @@ public final class BertModel {
         this.pooler = new BertPooler(config, w);
         this.parameters = Collections.unmodifiableMap(new LinkedHashMap<>(w.parameters()));
         this.newlyInitialized = w.finish();
-        this.kernels = Vectorization.kernels();
+    }
+
+    /**
+     * Moves the model to {@code device} and returns it, as PyTorch's {@code model.to(device)}: later
+     * passes run there. Weights are copied to the device on first use; after training there, reading a
+     * parameter's {@link Tensor#data()} fetches it back.
+     *
+     * @throws IllegalStateException with one sentence saying what is missing when the device cannot be used here
+     */
+    public BertModel to(Device device) {
+        Backend b = Backends.of(device);
+        if (b != placement.backend()) placement = new Placement(b);
+        return this;
+    }
+
+    /** The device the model runs on. */
+    public Device device() {
+        return placement.backend().device();
+    }
+
+    /** The backend the model runs on (heads run their layers on it too). */
+    public Backend backend() {
+        return placement.backend();
     }
 
     /**
@@ -124,25 +156,50 @@ public final class BertModel {
         checkLength("input_ids", inputIds, n, batch, seq);
         if (tokenTypeIds != null) checkLength("token_type_ids", tokenTypeIds, n, batch, seq);
         if (attentionMask != null) checkLength("attention_mask", attentionMask, n, batch, seq);
-        List<Tensor> hidden = new ArrayList<>(), attn = new ArrayList<>();
-        Workspace w = workspace.get().fit(config, n);
-        float[] result = new float[n * h];
-        // Layers ping-pong between two workspace buffers; the last writes the returned array.
-        float[] x = layers.isEmpty() ? result : w.hiddenA;
-        embeddings.forward(inputIds, tokenTypeIds, batch, seq, x);
-        if (outputHiddenStates) hidden.add(new Tensor(java.util.Arrays.copyOf(x, n * h), batch, seq, h));
-        float[] maskAdd = BertSelfAttention.additiveMask(attentionMask, n);
-        for (int i = 0; i < layers.size(); i++) {
-            float[] y = i == layers.size() - 1 ? result : (x == w.hiddenA ? w.hiddenB : w.hiddenA);
-            float[] probs = outputAttentions ? new float[batch * heads * seq * seq] : null;
-            layers.get(i).forward(kernels, x, maskAdd, batch, seq, y, probs, w);
-            x = y;
-            if (outputHiddenStates) hidden.add(new Tensor(java.util.Arrays.copyOf(x, n * h), batch, seq, h));
-            if (outputAttentions) attn.add(new Tensor(probs, batch, heads, seq, seq));
+        Placement pl = placement;
+        Backend be = pl.backend();
+        Arena arena = pl.infer().get();
+        synchronized (lock(be)) {
+            arena.begin();
+            try {
+                return forward(be, inputIds, tokenTypeIds, attentionMask, batch, seq, outputHiddenStates, outputAttentions);
+            } finally {
+                Arena.deactivate();
+            }
         }
-        float[] pooled = new float[batch * h];
-        pooler.forward(kernels, x, batch, seq, pooled);
-        return new BertModelOutput(new Tensor(x, batch, seq, h), new Tensor(pooled, batch, h), List.copyOf(hidden), List.copyOf(attn));
+    }
+
+    /** The CPU runs concurrent passes (one arena per thread); a GPU backend one pass at a time. */
+    static Object lock(Backend be) {
+        return be.device().kind() == Device.Kind.CPU ? new Object() : be;
+    }
+
+    private BertModelOutput forward(Backend be, int[] inputIds, int[] tokenTypeIds, int[] attentionMask, int batch, int seq,
+                                    boolean outputHiddenStates, boolean outputAttentions) {
+        int h = config.hiddenSize(), heads = config.numAttentionHeads(), n = batch * seq;
+        List<Tensor> hidden = new ArrayList<>(), attn = new ArrayList<>();
+        float[] result = new float[n * h], pooled = new float[batch * h];
+        Buf resultBuf = be.resultBuffer(result), pooledBuf = be.resultBuffer(pooled);
+        // Each layer's output is the next one's input; the input and the layer's scratch go back to
+        // the arena once the layer is done, so inference holds about one layer's worth of buffers.
+        Buf x = layers.isEmpty() ? resultBuf : be.floats(n * h);
+        embeddings.forward(be, inputIds, tokenTypeIds, batch, seq, x);
+        if (outputHiddenStates) hidden.add(new Tensor(be.download(x, new float[n * h]), batch, seq, h));
+        for (int i = 0; i < layers.size(); i++) {
+            int mark = Arena.mark();
+            Buf y = i == layers.size() - 1 ? resultBuf : be.floats(n * h);
+            Buf probs = outputAttentions ? be.floats(batch * heads * seq * seq) : null;
+            layers.get(i).forward(be, x, attentionMask, batch, seq, y, probs);
+            if (outputHiddenStates) hidden.add(new Tensor(be.download(y, new float[n * h]), batch, seq, h));
+            if (outputAttentions) attn.add(new Tensor(be.download(probs, new float[batch * heads * seq * seq]), batch, heads, seq, seq));
+            Arena.release(mark, y);
+            Arena.free(x);
+            x = y;
+        }
+        pooler.forward(be, x, batch, seq, pooledBuf);
+        be.download(x, result);
+        be.download(pooledBuf, pooled);
+        return new BertModelOutput(new Tensor(result, batch, seq, h), new Tensor(pooled, batch, h), List.copyOf(hidden), List.copyOf(attn));
     }
 
     /** A training forward pass: its outputs, and what backward needs. */
@@ -150,35 +207,54 @@ public final class BertModel {
         final BertEmbeddings.Ctx embeddings;
         final List<BertLayer.Ctx> layers;
         final BertPooler.Ctx pooler;
-        final BertModelOutput output;
+        final Buf lastHidden;
+        final Buf pooled;
         final int batch;
         final int seq;
+        final int hidden;
         final Arena arena;
+        final Backend backend;
+        private BertModelOutput output;
 
-        TrainPass(BertEmbeddings.Ctx embeddings, List<BertLayer.Ctx> layers, BertPooler.Ctx pooler, BertModelOutput output, int batch, int seq, Arena arena) {
-            this.arena = arena;
+        TrainPass(BertEmbeddings.Ctx embeddings, List<BertLayer.Ctx> layers, BertPooler.Ctx pooler, Buf lastHidden, Buf pooled,
+                  int batch, int seq, int hidden, Arena arena, Backend backend) {
             this.embeddings = embeddings;
             this.layers = layers;
             this.pooler = pooler;
-            this.output = output;
+            this.lastHidden = lastHidden;
+            this.pooled = pooled;
             this.batch = batch;
             this.seq = seq;
+            this.hidden = hidden;
+            this.arena = arena;
+            this.backend = backend;
         }
 
-        /** A zeroed array that lives as long as this pass (for a head's d loss / d hidden). */
-        float[] zeros(int n) {
-            return arena.zerosHere(n);
+        /** A buffer of {@code n} (undefined contents) that lives as long as this pass: a head's activations. */
+        Buf floats(int n) {
+            return arena.floats(n);
         }
 
-        /** last_hidden_state and pooler_output of this pass. */
+        /** A zeroed buffer that lives as long as this pass (for a head's d loss / d hidden). */
+        Buf zeros(int n) {
+            Buf b = arena.floats(n);
+            backend.zero(b, n);
+            return b;
+        }
+
+        /** last_hidden_state and pooler_output of this pass (copied to the host on first call). */
         public BertModelOutput output() {
+            if (output == null) {
+                output = new BertModelOutput(new Tensor(backend.download(lastHidden, new float[batch * seq * hidden]), batch, seq, hidden),
+                        new Tensor(backend.download(pooled, new float[batch * hidden]), batch, hidden), List.of(), List.of());
+            }
             return output;
         }
     }
 
     /**
      * The forward pass in training mode: dropout per {@code mode}, and everything backward needs kept.
-     * The pass's arrays are reused by the next {@code forwardTrain} on the same thread (so a training
+     * The pass's buffers are reused by the next {@code forwardTrain} on the same thread (so a training
      * loop allocates almost nothing): finish with a pass, backward included, before starting the next.
      */
     public TrainPass forwardTrain(Batch b, TrainMode mode) {
@@ -186,43 +262,43 @@ public final class BertModel {
         if (seq > config.maxPositionEmbeddings()) {
             throw new IllegalArgumentException("sequence length " + seq + " is longer than max_position_embeddings " + config.maxPositionEmbeddings());
         }
-        Arena arena = trainArena.get();
+        Placement pl = placement;
+        Arena arena = pl.train().get();
         arena.begin();
         try {
-            return forwardTrain(b, mode, arena);
+            return forwardTrain(pl.backend(), b, mode, arena);
         } finally {
             Arena.deactivate();
         }
     }
 
-    private TrainPass forwardTrain(Batch b, TrainMode mode, Arena arena) {
+    private TrainPass forwardTrain(Backend be, Batch b, TrainMode mode, Arena arena) {
         int batch = b.batchSize(), seq = b.seqLen(), h = config.hiddenSize(), n = batch * seq;
-        float[] x = Arena.floats(n * h);
-        BertEmbeddings.Ctx e = embeddings.forwardTrain(b.inputIds(), b.tokenTypeIds(), batch, seq, x, mode);
+        Buf x = be.floats(n * h);
+        BertEmbeddings.Ctx e = embeddings.forwardTrain(be, b.inputIds(), b.tokenTypeIds(), batch, seq, x, mode);
         List<BertLayer.Ctx> ctxs = new ArrayList<>();
         for (BertLayer layer : layers) {
-            float[] y = Arena.floats(n * h);
-            ctxs.add(layer.forwardTrain(kernels, x, b.attentionMask(), batch, seq, y, mode));
+            Buf y = be.floats(n * h);
+            ctxs.add(layer.forwardTrain(be, x, b.attentionMask(), batch, seq, y, mode));
             x = y;
         }
-        float[] pooled = Arena.floats(batch * h);
-        BertPooler.Ctx p = pooler.forward(kernels, x, batch, seq, pooled);
-        BertModelOutput out = new BertModelOutput(new Tensor(x, batch, seq, h), new Tensor(pooled, batch, h), List.of(), List.of());
-        return new TrainPass(e, ctxs, p, out, batch, seq, arena);
+        Buf pooled = be.floats(batch * h);
+        BertPooler.Ctx p = pooler.forward(be, x, batch, seq, pooled);
+        return new TrainPass(e, ctxs, p, x, pooled, batch, seq, h, arena, be);
     }
 
     /**
      * Backward from d loss / d last_hidden_state and / or d loss / d pooler_output (either may be
      * null; both are consumed), accumulating every parameter's gradient into {@code g}.
      */
-    public void backward(TrainPass pass, float[] dLastHidden, float[] dPooled, Gradients g) {
-        int h = config.hiddenSize();
+    public void backward(TrainPass pass, Buf dLastHidden, Buf dPooled, Gradients g) {
+        Backend be = pass.backend;
         pass.arena.activate();
         try {
-            float[] d = dLastHidden != null ? dLastHidden : Arena.zeros(pass.batch * pass.seq * h);
-            if (dPooled != null) pooler.backward(kernels, pass.pooler, dPooled, d, g);
-            for (int i = layers.size() - 1; i >= 0; i--) d = layers.get(i).backward(kernels, pass.layers.get(i), d, g);
-            embeddings.backward(pass.embeddings, d, g);
+            Buf d = dLastHidden != null ? dLastHidden : be.zeros(pass.batch * pass.seq * pass.hidden);
+            if (dPooled != null) pooler.backward(be, pass.pooler, dPooled, d, g);
+            for (int i = layers.size() - 1; i >= 0; i--) d = layers.get(i).backward(be, pass.layers.get(i), d, g);
+            embeddings.backward(be, pass.embeddings, d, g);
         } finally {
             Arena.deactivate();
         }

@@ -1,6 +1,7 @@
 package dev.bertj.model;
 
-import dev.bertj.cpu.Kernels;
+import dev.bertj.backend.Backend;
+import dev.bertj.backend.Buf;
 import dev.bertj.nn.Gradients;
 import dev.bertj.nn.Linear;
 
@@ -14,30 +15,28 @@ public final class BertPooler {
     final Linear dense;
 
     /** What backward needs. */
-    record Ctx(float[] cls, float[] pooled, int batch, int seq) { }
+    record Ctx(Buf cls, Buf pooled, int batch, int seq) { }
 
     BertPooler(BertConfig c, WeightSource w) {
         int h = c.hiddenSize();
         dense = new Linear(w.get("pooler.dense.weight", WeightSource.Init.NORMAL, h, h), w.get("pooler.dense.bias", WeightSource.Init.ZEROS, h));
     }
 
-    Ctx forward(Kernels k, float[] hidden, int batch, int seq, float[] out) {
+    Ctx forward(Backend be, Buf hidden, int batch, int seq, Buf out) {
         int h = dense.in();
-        float[] cls = new float[batch * h];
-        for (int b = 0; b < batch; b++) System.arraycopy(hidden, b * seq * h, cls, b * h, h);
-        dense.forward(k, cls, batch, out);
-        for (int i = 0; i < batch * h; i++) out[i] = (float) Math.tanh(out[i]);
+        Buf cls = be.floats(batch * h);
+        be.copyRows(hidden, 0, seq * h, cls, 0, h, batch, h, false);
+        be.linear(cls, batch, dense, out, false);
+        be.activation("tanh", out, batch * h);
         return new Ctx(cls, out, batch, seq);
     }
 
     /** Backward: adds the [CLS] rows' gradient into {@code dHidden}; {@code dPooled} is consumed. */
-    void backward(Kernels k, Ctx c, float[] dPooled, float[] dHidden, Gradients g) {
+    void backward(Backend be, Ctx c, Buf dPooled, Buf dHidden, Gradients g) {
         int h = dense.in();
-        for (int i = 0; i < c.batch * h; i++) dPooled[i] *= 1 - c.pooled[i] * c.pooled[i];
-        float[] dCls = new float[c.batch * h];
-        dense.backward(k, "pooler.dense", c.cls, dPooled, c.batch, dCls, g);
-        for (int b = 0; b < c.batch; b++) {
-            for (int i = 0; i < h; i++) dHidden[b * c.seq * h + i] += dCls[b * h + i];
-        }
+        be.tanhBackward(c.pooled, dPooled, c.batch * h);
+        Buf dCls = be.floats(c.batch * h);
+        dense.backward(be, "pooler.dense", c.cls, dPooled, 0, h, c.batch, dCls, false, g);
+        be.copyRows(dCls, 0, h, dHidden, 0, c.seq * h, c.batch, h, true);
     }
 }

@@ -1,7 +1,8 @@
 package dev.bertj.model;
 
-import dev.bertj.cpu.Kernels;
-import dev.bertj.nn.Dropout;
+import dev.bertj.backend.Backend;
+import dev.bertj.backend.Buf;
+import dev.bertj.backend.Mask;
 import dev.bertj.nn.Gradients;
 import dev.bertj.nn.LayerNorm;
 import dev.bertj.nn.Linear;
@@ -21,7 +22,7 @@ public sealed class BertSelfOutput permits BertOutput {
     private final float dropout;
 
     /** What backward needs. */
-    record Ctx(float[] x, boolean[] keep, LayerNorm.Ctx norm, int rows) { }
+    record Ctx(Buf x, Mask keep, Buf xhat, Buf rstd, int rows) { }
 
     BertSelfOutput(BertConfig c, WeightSource w, String prefix) {
         this(c, w, prefix, c.hiddenSize());
@@ -37,28 +38,31 @@ public sealed class BertSelfOutput permits BertOutput {
                 w.get(prefix + "LayerNorm.bias", WeightSource.Init.ZEROS, h), c.layerNormEps());
     }
 
-    void forward(Kernels k, float[] x, float[] input, int rows, float[] out) {
-        dense.forward(k, x, rows, out);
-        layerNorm.forward(out, input, rows, out);
+    void forward(Backend be, Buf x, Buf input, int rows, Buf out) {
+        be.linear(x, rows, dense, out, false);
+        be.layerNorm(out, input, rows, layerNorm, out, null, null);
     }
 
-    Ctx forwardTrain(Kernels k, float[] x, float[] input, int rows, float[] out, TrainMode mode, int site) {
-        dense.forward(k, x, rows, out);
-        boolean[] keep = mode.drop(out, rows * dense.out(), dropout, site);
-        LayerNorm.Ctx norm = layerNorm.forwardTrain(out, input, rows, out, Arena.floats(rows * dense.out()), Arena.floats(rows));
-        return new Ctx(x, keep, norm, rows);
+    Ctx forwardTrain(Backend be, Buf x, Buf input, int rows, Buf out, TrainMode mode, int site) {
+        int n = rows * dense.out();
+        be.linear(x, rows, dense, out, false);
+        Mask keep = mode.drop(be, out, n, dropout, site);
+        Buf xhat = be.floats(n), rstd = be.floats(rows);
+        be.layerNorm(out, input, rows, layerNorm, out, xhat, rstd);
+        return new Ctx(x, keep, xhat, rstd, rows);
     }
 
     /**
      * Backward: {@code dOut} is consumed; {@code dInput} receives the residual branch's gradient
      * (overwritten) and {@code dx} the dense input's.
      */
-    void backward(Kernels k, Ctx c, float[] dOut, float[] dInput, float[] dx, Gradients g) {
-        layerNorm.backward(c.norm, dOut, c.rows, dInput, g.of(prefix + "LayerNorm.weight", layerNorm.weight()),
+    void backward(Backend be, Ctx c, Buf dOut, Buf dInput, Buf dx, Gradients g) {
+        int n = c.rows * dense.out();
+        be.layerNormBackward(layerNorm, c.xhat, c.rstd, dOut, c.rows, dInput, g.of(prefix + "LayerNorm.weight", layerNorm.weight()),
                 g.of(prefix + "LayerNorm.bias", layerNorm.bias()));
-        float[] dDense = Arena.floats(c.rows * dense.out());
-        System.arraycopy(dInput, 0, dDense, 0, dDense.length);
-        Dropout.backward(dDense, c.rows * dense.out(), dropout, c.keep);
-        dense.backward(k, prefix + "dense", c.x, dDense, c.rows, dx, g);
+        Buf dDense = be.floats(n);
+        be.copyRows(dInput, 0, 0, dDense, 0, 0, 1, n, false);
+        if (c.keep != null) be.dropoutBackward(dDense, n, dropout, c.keep);
+        dense.backward(be, prefix + "dense", c.x, dDense, 0, dense.out(), c.rows, dx, false, g);
     }
 }

@@ -1,10 +1,12 @@
 package dev.bertj.model;
 
-import dev.bertj.nn.Dropout;
+import dev.bertj.backend.Backend;
+import dev.bertj.backend.Buf;
+import dev.bertj.backend.Mask;
 
 /**
  * Dropout settings of one training step. Each dropout site has a fixed number, so a mask depends
- * only on (seed, step, site, index): the same seed gives the same masks for any thread count.
+ * only on (seed, step, site, index) ({@link dev.bertj.nn.Dropout}'s generator): the same seed gives the same masks for any thread count.
  *
  * @param seed the run's seed
  * @param step the optimizer step (a new mask every step)
@@ -28,14 +30,16 @@ public record TrainMode(long seed, long step, boolean enabled) {
         return enabled && p > 0f;
     }
 
-    /** {@link Dropout#forwardRange} at {@code site}: elements {@code [first, first + n)} of its mask. */
-    void dropRange(float[] x, int xOff, int n, float p, int site, boolean[] keep, int first) {
-        Dropout.forwardRange(x, xOff, n, p, seed, step * 4096 + site, keep, first);
+    /** The generator's site number for dropout site {@code site} at this step (a new mask every step). */
+    long site(int site) {
+        return step * 4096 + site;
     }
 
-    /** Applies dropout with probability {@code p} at {@code site}; returns the keep mask or null. */
-    boolean[] drop(float[] x, int n, float p, int site) {
-        if (!enabled || p <= 0f) return null;
-        return Dropout.forward(x, n, p, seed, step * 4096 + site, Arena.bools(n));
+    /** Applies dropout with probability {@code p} at {@code site} on the backend; returns the keep mask or null. */
+    Mask drop(Backend be, Buf x, int n, float p, int site) {
+        if (!drops(p)) return null;
+        Mask keep = be.mask(n);
+        be.dropout(x, n, p, seed, site(site), keep);
+        return keep;
     }
 }

@@ -1,5 +1,7 @@
 package dev.bertj.nn;
 
+import dev.bertj.backend.Backend;
+import dev.bertj.backend.Buf;
 import dev.bertj.cpu.Kernels;
 import dev.bertj.cpu.PackedWeight;
 import dev.bertj.tensor.Tensor;
@@ -50,25 +52,27 @@ public final class Linear {
     }
 
     /**
-     * Backward: {@code dx = dy W} (when {@code dx} is not null) and, accumulated into the gradients
-     * named {@code name + ".weight"/".bias"}, {@code dW += dy^T x}, {@code db += sum_rows dy}.
+     * Backward with {@code dy} a strided view (row {@code r} at {@code dyOff + r * ldy}, as one
+     * projection's columns of a fused output): {@code dx = dy W} (when {@code dx} is not null;
+     * overwritten or, with {@code accumulateDx}, added to), {@code dW += dy^T x} and
+     * {@code db += sum_rows dy} (when the layer has a bias).
      */
-    public void backward(Kernels k, String name, float[] x, float[] dy, int rows, float[] dx, Gradients g) {
-        backward(k, name, x, dy, 0, out(), rows, dx, false, g);
+    public void backward(Kernels k, float[] x, float[] dy, int dyOff, int ldy, int rows, float[] dx, boolean accumulateDx,
+                         float[] dW, float[] db) {
+        int in = in(), out = out();
+        if (dx != null) k.gemm(rows, in, out, dy, dyOff, ldy, 1, weight.data(), 0, in, 1, dx, 0, in, accumulateDx);
+        k.gemm(out, in, rows, dy, dyOff, 1, ldy, x, 0, in, 1, dW, 0, in, true);
+        // db += 1^T dy: a one-row GEMM whose A is the constant 1 (both strides 0).
+        if (bias != null) k.gemm(1, out, rows, ONE, 0, 0, 0, dy, dyOff, ldy, 1, db, 0, out, true);
     }
 
     /**
-     * As {@link #backward(Kernels, String, float[], float[], int, float[], Gradients)} with
-     * {@code dy} a strided view (row {@code r} at {@code dyOff + r * ldy}, as one projection's columns
-     * of a fused output), and {@code dx} overwritten or, with {@code accumulateDx}, added to.
+     * Backward on a backend, gradients by name: {@code dW} into {@code name + ".weight"}, {@code db}
+     * into {@code name + ".bias"}; otherwise as {@link #backward(Kernels, float[], float[], int, int, int, float[], boolean, float[], float[])}.
      */
-    public void backward(Kernels k, String name, float[] x, float[] dy, int dyOff, int ldy, int rows,
-                         float[] dx, boolean accumulateDx, Gradients g) {
-        int in = in(), out = out();
-        if (dx != null) k.gemm(rows, in, out, dy, dyOff, ldy, 1, weight.data(), 0, in, 1, dx, 0, in, accumulateDx);
-        k.gemm(out, in, rows, dy, dyOff, 1, ldy, x, 0, in, 1, g.of(name + ".weight", weight), 0, in, true);
-        // db += 1^T dy: a one-row GEMM whose A is the constant 1 (both strides 0).
-        if (bias != null) k.gemm(1, out, rows, ONE, 0, 0, 0, dy, dyOff, ldy, 1, g.of(name + ".bias", bias), 0, out, true);
+    public void backward(Backend be, String name, Buf x, Buf dy, int dyOff, int ldy, int rows, Buf dx, boolean accumulateDx, Gradients g) {
+        be.linearBackward(this, x, dy, dyOff, ldy, rows, dx, accumulateDx, g.of(name + ".weight", weight),
+                bias == null ? null : g.of(name + ".bias", bias));
     }
 
     private static final float[] ONE = {1f};

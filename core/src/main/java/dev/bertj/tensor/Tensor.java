@@ -10,6 +10,8 @@ public final class Tensor {
     private final int[] shape;
     private final float[] data;
     private volatile int version;
+    /** Set while a device holds a newer copy of the data: fetches it into {@link #data} when read. */
+    private volatile Runnable pending;
 
     /** Wraps {@code data} (not copied) with this shape; the sizes must agree. */
     public Tensor(float[] data, int... shape) {
@@ -58,9 +60,28 @@ public final class Tensor {
         return data.length;
     }
 
-    /** The backing array (not a copy): row-major. */
+    /**
+     * The backing array (not a copy): row-major. When the tensor was last changed on a device (an
+     * optimizer step on a GPU), the device's values are copied in first.
+     */
     public float[] data() {
+        Runnable r = pending;
+        if (r != null) {
+            synchronized (this) {
+                r = pending;
+                pending = null;
+                if (r != null) r.run();
+            }
+        }
         return data;
+    }
+
+    /**
+     * Records that a device holds a newer copy: {@code fetch} will copy it into {@link #data()}'s
+     * array the next time it is read (a backend's business; model code never calls this).
+     */
+    public void deviceChanged(Runnable fetch) {
+        pending = fetch;
     }
 
     /**

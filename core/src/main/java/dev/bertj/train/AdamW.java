@@ -1,6 +1,11 @@
 package dev.bertj.train;
 
-import dev.bertj.cpu.Parallel;
+import dev.bertj.backend.Backend;
+import dev.bertj.backend.Backends;
+import dev.bertj.backend.Buf;
+import dev.bertj.backend.Device;
+import dev.bertj.cpu.HostBuf;
+import dev.bertj.nn.Gradients;
 import dev.bertj.tensor.Tensor;
 
 import java.util.Collections;
@@ -50,10 +55,10 @@ public final class AdamW {
 
     private static final class Slot {
         int step;
-        final float[] m;
-        final float[] v;
+        final Buf m;
+        final Buf v;
 
-        Slot(int step, float[] m, float[] v) {
+        Slot(int step, Buf m, Buf v) {
             this.step = step;
             this.m = m;
             this.v = v;
@@ -67,6 +72,7 @@ public final class AdamW {
     private final double beta2;
     private final double eps;
     private final Predicate<String> decays;
+    private final Backend backend;
     private int stepCount;
 
     /**
@@ -79,6 +85,16 @@ public final class AdamW {
      */
     public AdamW(Map<String, Tensor> params, double weightDecay, double beta1, double beta2, double eps,
                  Predicate<String> decays) {
+        this(params, weightDecay, beta1, beta2, eps, decays, Backends.cpu());
+    }
+
+    /**
+     * As {@link #AdamW(Map, double, double, double, double, Predicate)}, updating the parameters'
+     * copies on {@code backend}'s device, where the moments live too.
+     */
+    public AdamW(Map<String, Tensor> params, double weightDecay, double beta1, double beta2, double eps,
+                 Predicate<String> decays, Backend backend) {
+        this.backend = Objects.requireNonNull(backend, "backend");
         Objects.requireNonNull(params, "params");
         this.decays = Objects.requireNonNull(decays, "decays");
         // Same range checks as torch.optim.AdamW's constructor; negated so NaN fails too.
@@ -99,6 +115,11 @@ public final class AdamW {
     /** PyTorch's defaults for the rest: betas (0.9, 0.999), eps 1e-8. */
     public AdamW(Map<String, Tensor> params, double weightDecay, Predicate<String> decays) {
         this(params, weightDecay, 0.9, 0.999, 1e-8, decays);
+    }
+
+    /** PyTorch's default betas (0.9, 0.999) and eps (1e-8), on {@code backend}'s device. */
+    public AdamW(Map<String, Tensor> params, double weightDecay, Predicate<String> decays, Backend backend) {
+        this(params, weightDecay, 0.9, 0.999, 1e-8, decays, backend);
     }
 
     /**
@@ -124,57 +145,49 @@ public final class AdamW {
      */
     public void step(Map<String, float[]> grads, double lr) {
         Objects.requireNonNull(grads, "grads");
+        if (backend.device().kind() != Device.Kind.CPU) throw new IllegalStateException("host gradients for an optimizer on " + backend.device() + "; pass its Gradients");
+        Map<String, Buf> bufs = new LinkedHashMap<>();
+        grads.forEach((k, v) -> bufs.put(k, v == null ? null : new HostBuf(v)));
+        stepBuffers(bufs, lr);
+    }
+
+    /** {@link #step(Map, double)} with the gradients where backward left them (on the optimizer's device). */
+    public void step(Gradients grads, double lr) {
+        if (grads.backend() != backend) throw new IllegalArgumentException("gradients on " + grads.backend().device() + ", optimizer on " + backend.device());
+        stepBuffers(grads.buffers(), lr);
+    }
+
+    private void stepBuffers(Map<String, Buf> grads, double lr) {
         if (!(lr >= 0) || Double.isInfinite(lr)) throw new IllegalArgumentException("lr must be finite and >= 0, got " + lr);
-        for (Map.Entry<String, float[]> e : grads.entrySet()) {
+        for (Map.Entry<String, Buf> e : grads.entrySet()) {
             Tensor p = params.get(e.getKey());
             if (p == null) throw new IllegalArgumentException("gradient for unknown parameter " + e.getKey());
-            if (e.getValue() != null && e.getValue().length != p.size()) {
-                throw new IllegalArgumentException("gradient of " + e.getKey() + " has " + e.getValue().length
+            if (e.getValue() != null && e.getValue().size() != p.size()) {
+                throw new IllegalArgumentException("gradient of " + e.getKey() + " has " + e.getValue().size()
                         + " values, the parameter " + p.size());
             }
         }
         stepCount++;
         for (Map.Entry<String, Tensor> e : params.entrySet()) {
-            float[] g = grads.get(e.getKey());
+            Buf g = grads.get(e.getKey());
             if (g == null) continue;
-            float[] p = e.getValue().data();
-            Slot s = slots.computeIfAbsent(e.getKey(), k -> new Slot(0, new float[p.length], new float[p.length]));
+            Tensor t = e.getValue();
+            int n = t.size();
+            Slot s = slots.computeIfAbsent(e.getKey(), k -> new Slot(0, backend.gradient(n), backend.gradient(n)));
             s.step++;
-            update(p, g, s, lr, decays.test(e.getKey()) ? weightDecay : 0.0);
-            e.getValue().changed();
+            update(backend.param(t), g, n, s, lr, decays.test(e.getKey()) ? weightDecay : 0.0);
+            backend.paramUpdated(t);
         }
     }
 
-    private void update(float[] p, float[] g, Slot s, double lr, double wd) {
+    private void update(Buf p, Buf g, int n, Slot s, double lr, double wd) {
         // Scalars are formed in double and rounded to float once, as PyTorch passes Python floats to
         // float kernels.
         float decay = (float) (1 - lr * wd);
-        float b1 = (float) beta1;
-        float oneMinusB1 = (float) (1 - beta1);
-        float b2 = (float) beta2;
-        float oneMinusB2 = (float) (1 - beta2);
         double biasCorrection1 = 1 - Math.pow(beta1, s.step);
         double biasCorrection2 = 1 - Math.pow(beta2, s.step);
-        float negStepSize = (float) -(lr / biasCorrection1);
-        float bc2Sqrt = (float) Math.sqrt(biasCorrection2);
-        float epsF = (float) eps;
-        float[] m = s.m;
-        float[] v = s.v;
-        // Element-wise, so slices of a large tensor (the word embeddings) run on every core.
-        Parallel.forSlices(p.length, 1 << 16, (sl, from, to) -> {
-            for (int i = from; i < to; i++) {
-                float gi = g[i];
-                float pi = p[i] * decay;
-                // ATen's add(alpha) and addcmul compile to fused multiply-adds (checked against
-                // PyTorch 1.13 on both its scalar and AVX2 paths); addcdiv's divide cannot fuse.
-                float mi = Math.fma(gi, oneMinusB1, m[i] * b1);
-                float vi = Math.fma(oneMinusB2 * gi, gi, v[i] * b2);
-                float denom = (float) Math.sqrt(vi) / bc2Sqrt + epsF;
-                m[i] = mi;
-                v[i] = vi;
-                p[i] = pi + negStepSize * mi / denom;
-            }
-        });
+        backend.adamw(p, g, s.m, s.v, n, decay, (float) beta1, (float) (1 - beta1), (float) beta2, (float) (1 - beta2),
+                (float) -(lr / biasCorrection1), (float) Math.sqrt(biasCorrection2), (float) eps);
     }
 
     /** Number of {@link #step} calls so far (the optimizer's global step; see {@link ParamState#step()} per parameter). */
@@ -188,13 +201,13 @@ public final class AdamW {
     }
 
     /**
-     * The state of every parameter that has had a gradient, in update order. The arrays are the
-     * live buffers (no copy, so a 110M-parameter model is not duplicated): write or copy them
+     * The state of every parameter that has had a gradient, in update order. On the CPU the arrays are
+     * the live buffers (no copy, so a 110M-parameter model is not duplicated; on a GPU, copies): write or copy them
      * before the next {@link #step}.
      */
     public Map<String, ParamState> state() {
         Map<String, ParamState> out = new LinkedHashMap<>();
-        slots.forEach((name, s) -> out.put(name, new ParamState(s.step, s.m, s.v)));
+        slots.forEach((name, s) -> out.put(name, new ParamState(s.step, host(s.m), host(s.v))));
         return Collections.unmodifiableMap(out);
     }
 
@@ -217,7 +230,7 @@ public final class AdamW {
                 throw new IllegalArgumentException("state of " + e.getKey() + " has " + ps.expAvg().length
                         + " values, the parameter " + p.size());
             }
-            loaded.put(e.getKey(), new Slot(ps.step(), ps.expAvg().clone(), ps.expAvgSq().clone()));
+            loaded.put(e.getKey(), new Slot(ps.step(), copy(ps.expAvg()), copy(ps.expAvgSq())));
         }
         slots.clear();
         // Keep update order = parameter order, whatever order the checkpoint listed them in.
@@ -226,5 +239,15 @@ public final class AdamW {
             if (s != null) slots.put(name, s);
         }
         this.stepCount = stepCount;
+    }
+
+    private float[] host(Buf b) {
+        return b instanceof HostBuf h ? h.array() : backend.download(b, new float[b.size()]);
+    }
+
+    private Buf copy(float[] a) {
+        Buf b = backend.gradient(a.length);
+        backend.write(b, a);
+        return b;
     }
 }

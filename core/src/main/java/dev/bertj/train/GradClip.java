@@ -1,5 +1,12 @@
 package dev.bertj.train;
 
+import dev.bertj.backend.Backend;
+import dev.bertj.backend.Backends;
+import dev.bertj.backend.Buf;
+import dev.bertj.cpu.HostBuf;
+import dev.bertj.nn.Gradients;
+
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** Gradient clipping as {@code torch.nn.utils.clip_grad_norm_} (the L2 norm, its default). */
@@ -27,12 +34,24 @@ public final class GradClip {
      * @return the total norm before clipping, a float32 value; 0 when there are no gradients
      */
     public static double clipGlobalNorm(Map<String, float[]> grads, double maxNorm) {
+        Map<String, Buf> bufs = new LinkedHashMap<>();
+        grads.forEach((k, v) -> bufs.put(k, v == null ? null : new HostBuf(v)));
+        return clip(Backends.cpu(), bufs, maxNorm);
+    }
+
+    /** {@link #clipGlobalNorm(Map, double)} on gradients where backward left them (their backend's device). */
+    public static double clipGlobalNorm(Gradients grads, double maxNorm) {
+        return clip(grads.backend(), grads.buffers(), maxNorm);
+    }
+
+    private static double clip(Backend be, Map<String, Buf> grads, double maxNorm) {
         double sumSq = 0;
         boolean any = false;
-        for (float[] g : grads.values()) {
+        for (Buf g : grads.values()) {
             if (g == null) continue;
             any = true;
-            double n = norm(g);
+            // Each gradient's norm is rounded to float, as PyTorch's per-tensor norm is.
+            double n = (float) Math.sqrt(be.sumSquares(g, g.size()));
             sumSq += n * n;
         }
         if (!any) return 0.0;
@@ -40,17 +59,7 @@ public final class GradClip {
         // PyTorch evaluates max_norm / tensor as tensor.reciprocal() * max_norm (Tensor.__rdiv__).
         float coef = (1f / (total + (float) 1e-6)) * (float) maxNorm;
         float clamped = Math.min(coef, 1f); // NaN stays NaN, as torch.clamp
-        for (float[] g : grads.values()) {
-            if (g == null) continue;
-            for (int i = 0; i < g.length; i++) g[i] *= clamped;
-        }
+        for (Buf g : grads.values()) if (g != null) be.scale(g, g.size(), clamped);
         return total;
-    }
-
-    /** One gradient's L2 norm, rounded to float as PyTorch's per-tensor norm is. */
-    private static float norm(float[] g) {
-        double s = 0;
-        for (float x : g) s += (double) x * x;
-        return (float) Math.sqrt(s);
     }
 }

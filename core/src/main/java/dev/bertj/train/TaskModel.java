@@ -1,5 +1,6 @@
 package dev.bertj.train;
 
+import dev.bertj.backend.Backend;
 import dev.bertj.model.BertClassifier;
 import dev.bertj.model.BertForSequenceClassification;
 import dev.bertj.model.ClassifierOutput;
@@ -24,6 +25,9 @@ public interface TaskModel {
     /** Number of classes. */
     int numLabels();
 
+    /** The backend the model runs on (gradients and the optimizer live there too). */
+    Backend backend();
+
     /** HF's BertForSequenceClassification. */
     static TaskModel of(BertForSequenceClassification m) {
         return new TaskModel() {
@@ -31,6 +35,7 @@ public interface TaskModel {
             public ClassifierOutput trainStep(Batch b, TrainMode mode, Gradients g) { return m.trainStep(b, mode, g); }
             public Map<String, Tensor> parameters() { return m.parameters(); }
             public int numLabels() { return m.numLabels(); }
+            public Backend backend() { return m.bert().backend(); }
         };
     }
 
@@ -43,6 +48,7 @@ public interface TaskModel {
             public ClassifierOutput trainStep(Batch b, TrainMode mode, Gradients g) { return m.trainStep(b, mode, g); }
             public Map<String, Tensor> parameters() { return params; }
             public int numLabels() { return n; }
+            public Backend backend() { return m.bert().backend(); }
         };
     }
 }

@@ -126,8 +126,8 @@ public final class Trainer {
         int total = settings.maxSteps() > 0 ? settings.maxSteps() : settings.epochs() * stepsPerEpoch;
         int epochs = settings.maxSteps() > 0 ? (total + stepsPerEpoch - 1) / stepsPerEpoch : settings.epochs();
         LinearSchedule schedule = new LinearSchedule(settings.lr(), LinearSchedule.warmupSteps(settings.warmupRatio(), total), total);
-        AdamW optimizer = new AdamW(model.parameters(), settings.weightDecay(), AdamW.hfNoDecay());
-        Gradients g = new Gradients();
+        AdamW optimizer = new AdamW(model.parameters(), settings.weightDecay(), AdamW.hfNoDecay(), model.backend());
+        Gradients g = new Gradients(model.backend());
         int step = 0;
         long start = System.nanoTime();
         long seen = 0;
@@ -151,14 +151,14 @@ public final class Trainer {
                     seen += to - from;
                 }
                 // Each micro-batch's loss is a mean; the step's loss is their mean, so scale the sum of gradients.
-                if (micro > 1) for (float[] grad : g.asMap().values()) for (int i = 0; i < grad.length; i++) grad[i] /= micro;
+                if (micro > 1) g.divide(micro);
                 if (settings.gradClip() > 0) {
-                    double norm = GradClip.clipGlobalNorm(g.asMap(), settings.gradClip());
+                    double norm = GradClip.clipGlobalNorm(g, settings.gradClip());
                     if (!Double.isFinite(norm)) {
                         throw new NonFiniteLossException("the gradient norm became " + norm + " at step " + (step + 1) + "; stopping, the last good checkpoint is kept.");
                     }
                 }
-                optimizer.step(g.asMap(), schedule.lr(step));
+                optimizer.step(g, schedule.lr(step));
                 g.zero();
                 step++;
                 lossCurve.add(stepLoss);

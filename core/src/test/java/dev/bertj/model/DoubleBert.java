@@ -53,7 +53,7 @@ final class DoubleBert {
         drop = (site, n, p) -> cache.computeIfAbsent(site, s -> {
             float[] ones = new float[n];
             java.util.Arrays.fill(ones, 1f);
-            return mode.drop(ones, n, p, s) == null ? null : dev.bertj.nn.FiniteDifferences.toDouble(ones);
+            return mode.drop(dev.bertj.cpu.CpuBackend.get(), new dev.bertj.cpu.HostBuf(ones), n, p, s) == null ? null : dev.bertj.nn.FiniteDifferences.toDouble(ones);
         });
         return this;
     }

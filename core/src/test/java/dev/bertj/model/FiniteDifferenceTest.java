@@ -1,7 +1,10 @@
 package dev.bertj.model;
 
-import dev.bertj.cpu.Kernels;
-import dev.bertj.cpu.Vectorization;
+import dev.bertj.backend.Backend;
+import dev.bertj.backend.Buf;
+import dev.bertj.cpu.CpuBackend;
+import dev.bertj.cpu.HostBuf;
+import dev.bertj.cpu.HostMask;
 import dev.bertj.nn.FiniteDifferences;
 import dev.bertj.nn.Gradients;
 import dev.bertj.tensor.Tensor;
@@ -34,7 +37,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * dropout on at every site, its masks held fixed. See {@link FiniteDifferences} for the tolerance.
  */
 class FiniteDifferenceTest {
-    private static final Kernels K = Vectorization.kernels();
+    private static final Backend BE = CpuBackend.get();
+
+    private static Buf h(float[] a) {
+        return new HostBuf(a);
+    }
     private static final int B = 2, S = 5, H = 8, INTER = 12, LAYERS = 2, CLASSES = 3, FF = 6, ROWS = B * S;
     private static final int[] IDS = {2, 5, 7, 3, 9, 2, 4, 8, 0, 0};
     private static final int[] TYPES = {0, 0, 1, 1, 1, 0, 1, 1, 0, 0};
@@ -126,9 +133,9 @@ class FiniteDifferenceTest {
         BertConfig c = config();
         BertModel m = model(c);
         float[] out = new float[ROWS * H], r = randn(new SplittableRandom(1), ROWS * H, 0, 1);
-        BertEmbeddings.Ctx ctx = m.embeddings.forwardTrain(IDS, TYPES, B, S, out, TrainMode.noDropout());
+        BertEmbeddings.Ctx ctx = m.embeddings.forwardTrain(BE, IDS, TYPES, B, S, h(out), TrainMode.noDropout());
         Gradients g = new Gradients();
-        m.embeddings.backward(ctx, r.clone(), g);
+        m.embeddings.backward(BE, ctx, h(r.clone()), g);
 
         DoubleBert d = new DoubleBert(c, m.parameters(), "");
         FiniteDifferences.Report rep = new FiniteDifferences.Report("BertEmbeddings");
@@ -144,10 +151,10 @@ class FiniteDifferenceTest {
         BertSelfAttention att = m.layers.get(1).attentionSelf;
         SplittableRandom rnd = new SplittableRandom(2);
         float[] x = randn(rnd, ROWS * H, 0, 1), r = randn(rnd, ROWS * H, 0, 1), context = new float[ROWS * H];
-        BertSelfAttention.Ctx ctx = att.forwardTrain(K, x, MASK, B, S, context, TrainMode.noDropout(), TrainMode.layerSite(1, 0));
+        BertSelfAttention.Ctx ctx = att.forwardTrain(BE, h(x), MASK, B, S, h(context), TrainMode.noDropout(), TrainMode.layerSite(1, 0));
         float[] dx = new float[ROWS * H];
         Gradients g = new Gradients();
-        att.backward(K, ctx, r.clone(), dx, g);
+        att.backward(BE, ctx, h(r.clone()), h(dx), g);
 
         DoubleBert d = new DoubleBert(c, m.parameters(), "");
         double[] xd = toDouble(x);
@@ -168,10 +175,10 @@ class FiniteDifferenceTest {
         SplittableRandom rnd = new SplittableRandom(3 + which);
         float[] x = randn(rnd, ROWS * in, 0, 1), input = randn(rnd, ROWS * H, 0, 1), r = randn(rnd, ROWS * H, 0, 1);
         float[] out = new float[ROWS * H];
-        BertSelfOutput.Ctx ctx = block.forwardTrain(K, x, input, ROWS, out, TrainMode.noDropout(), TrainMode.layerSite(0, which));
+        BertSelfOutput.Ctx ctx = block.forwardTrain(BE, h(x), h(input), ROWS, h(out), TrainMode.noDropout(), TrainMode.layerSite(0, which));
         float[] dInput = new float[ROWS * H], dx = new float[ROWS * in];
         Gradients g = new Gradients();
-        block.backward(K, ctx, r.clone(), dInput, dx, g);
+        block.backward(BE, ctx, h(r.clone()), h(dInput), h(dx), g);
 
         DoubleBert d = new DoubleBert(c, m.parameters(), "");
         double[] xd = toDouble(x), inputD = toDouble(input);
@@ -201,10 +208,10 @@ class FiniteDifferenceTest {
         BertIntermediate block = m.layers.get(0).intermediate;
         SplittableRandom rnd = new SplittableRandom(6);
         float[] x = randn(rnd, ROWS * H, 0, 1), r = randn(rnd, ROWS * INTER, 0, 1), out = new float[ROWS * INTER];
-        BertIntermediate.Ctx ctx = block.forwardTrain(K, x, ROWS, out);
+        BertIntermediate.Ctx ctx = block.forwardTrain(BE, h(x), ROWS, h(out));
         float[] dx = new float[ROWS * H];
         Gradients g = new Gradients();
-        block.backward(K, ctx, r.clone(), dx, g);
+        block.backward(BE, ctx, h(r.clone()), h(dx), g);
 
         DoubleBert d = new DoubleBert(c, m.parameters(), "");
         double[] xd = toDouble(x);
@@ -222,16 +229,16 @@ class FiniteDifferenceTest {
         BertLayer layer = m.layers.get(1);
         SplittableRandom rnd = new SplittableRandom(7);
         float[] x = randn(rnd, ROWS * H, 0, 1), r = randn(rnd, ROWS * H, 0, 1), out = new float[ROWS * H];
-        BertLayer.Ctx ctx = layer.forwardTrain(K, x, MASK, B, S, out, mode);
+        BertLayer.Ctx ctx = layer.forwardTrain(BE, h(x), MASK, B, S, h(out), mode);
         Gradients g = new Gradients();
-        float[] dx = layer.backward(K, ctx, r.clone(), g);
+        float[] dx = HostBuf.of(layer.backward(BE, ctx, h(r.clone()), g));
 
         DoubleBert d = new DoubleBert(c, m.parameters(), "").dropout(mode);
         if (mode.enabled()) {
             // The masks the double forward applies are the ones bertj drew, and each site drops something.
-            assertMask(d, ctx.self().keep(), TrainMode.layerSite(1, 0), B * 2 * S * S, c.attentionProbsDropoutProb());
-            assertMask(d, ctx.attnOut().keep(), TrainMode.layerSite(1, 1), ROWS * H, c.hiddenDropoutProb());
-            assertMask(d, ctx.out().keep(), TrainMode.layerSite(1, 2), ROWS * H, c.hiddenDropoutProb());
+            assertMask(d, HostMask.of(ctx.self().keep()), TrainMode.layerSite(1, 0), B * 2 * S * S, c.attentionProbsDropoutProb());
+            assertMask(d, HostMask.of(ctx.attnOut().keep()), TrainMode.layerSite(1, 1), ROWS * H, c.hiddenDropoutProb());
+            assertMask(d, HostMask.of(ctx.out().keep()), TrainMode.layerSite(1, 2), ROWS * H, c.hiddenDropoutProb());
         }
         double[] xd = toDouble(x);
         DoubleSupplier loss = () -> dot(r, d.layer(1, xd, MASK, B, S));
@@ -271,10 +278,10 @@ class FiniteDifferenceTest {
         BertModel m = model(c);
         SplittableRandom rnd = new SplittableRandom(8);
         float[] hidden = randn(rnd, ROWS * H, 0, 1), r = randn(rnd, B * H, 0, 1), out = new float[B * H];
-        BertPooler.Ctx ctx = m.pooler.forward(K, hidden, B, S, out);
+        BertPooler.Ctx ctx = m.pooler.forward(BE, h(hidden), B, S, h(out));
         float[] dHidden = new float[ROWS * H];
         Gradients g = new Gradients();
-        m.pooler.backward(K, ctx, r.clone(), dHidden, g);
+        m.pooler.backward(BE, ctx, h(r.clone()), h(dHidden), g);
 
         DoubleBert d = new DoubleBert(c, m.parameters(), "");
         double[] hd = toDouble(hidden);
@@ -295,7 +302,7 @@ class FiniteDifferenceTest {
         float[] r1 = randn(rnd, ROWS * H, 0, 1), r2 = randn(rnd, B * H, 0, 1);
         BertModel.TrainPass pass = m.forwardTrain(batch(null), TrainMode.noDropout());
         Gradients g = new Gradients();
-        m.backward(pass, r1.clone(), r2.clone(), g);
+        m.backward(pass, h(r1.clone()), h(r2.clone()), g);
 
         DoubleBert d = new DoubleBert(c, m.parameters(), "");
         double[][] ref = d.model(IDS, TYPES, MASK, B, S, LAYERS);

@@ -1,5 +1,6 @@
 package dev.bertj.nn;
 
+import dev.bertj.cpu.HostBuf;
 import dev.bertj.cpu.Kernels;
 import dev.bertj.cpu.Vectorization;
 import dev.bertj.tensor.Tensor;
@@ -36,7 +37,7 @@ class FiniteDifferenceNnTest {
             lin.forward(K, x, ROWS, y);
             Gradients g = new Gradients();
             float[] dx = new float[ROWS * in];
-            lin.backward(K, "lin", x, r.clone(), ROWS, dx, g);
+            lin.backward(dev.bertj.cpu.CpuBackend.get(), "lin", new HostBuf(x), new HostBuf(r.clone()), 0, out, ROWS, new HostBuf(dx), false, g);
 
             double[] wd = toDouble(w), bd = withBias ? toDouble(b) : null, xd = toDouble(x);
             FiniteDifferences.Report rep = new FiniteDifferences.Report(withBias ? "Linear" : "Linear (no bias)");
