@@ -1,5 +1,8 @@
 package dev.bertj.cli;
 
+import dev.bertj.backend.Backends;
+import dev.bertj.backend.Device;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -83,6 +86,35 @@ final class Args {
         }
         if (n < min) throw new UsageException(command + ": --" + name + " must be at least " + min + ", got " + n);
         return n;
+    }
+
+    /** The options every model-running command takes: {@code --device cpu|cuda|cuda:N} and the GPU's {@code --precision}. */
+    static final Set<String> DEVICE_OPTIONS = Set.of("device", "precision");
+
+    /** The options in {@code base} and {@link #DEVICE_OPTIONS}. */
+    static Set<String> withDevice(Set<String> base) {
+        Set<String> s = new java.util.HashSet<>(base);
+        s.addAll(DEVICE_OPTIONS);
+        return s;
+    }
+
+    /**
+     * {@code --device} (default cpu), checked now so that a missing GPU fails in one sentence before
+     * any work; {@code --precision fp32|tf32|bf16} picks the GPU's GEMM arithmetic.
+     */
+    Device device() {
+        Device d;
+        try {
+            d = Device.parse(has("device") ? get("device") : "cpu");
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(command + ": --device: " + e.getMessage());
+        }
+        if (has("precision")) {
+            if (d.kind() == Device.Kind.CPU) throw new UsageException(command + ": --precision applies to --device cuda only (the CPU computes in float32)");
+            System.setProperty("bertj.cuda.precision", get("precision"));
+        }
+        Backends.of(d);
+        return d;
     }
 
     List<String> positional() {

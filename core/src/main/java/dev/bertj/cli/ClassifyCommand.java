@@ -32,24 +32,28 @@ final class ClassifyCommand implements Command {
     @Override
     public String help() {
         return """
-                Usage: ./bertj classify --model DIR [--max-length N]
+                Usage: ./bertj classify --model DIR [--max-length N] [--device D]
 
                 DIR is a checkpoint written by ./bertj train (or any HF BertForSequenceClassification
                 directory with model.safetensors). Reads JSON Lines texts on stdin (a JSON string, or
                 {"text": ..., "text_pair": ...}) and prints {"label": ..., "scores": {label: probability}}
                 per line, label names from the config's id2label.
+                --device cpu|cuda|cuda:N runs the model on that device (the GPU backend bertj-cuda; ./bertj
+                adds it); --precision fp32|tf32|bf16 picks the GPU's matrix-product arithmetic (default fp32).
                 """;
     }
 
     @Override
     public int run(String[] argv, BufferedReader in, PrintStream out, PrintStream err) throws Exception {
-        Args a = new Args(name(), argv, Set.of("model", "max-length"), Set.of());
+        Args a = new Args(name(), argv, Args.withDevice(Set.of("model", "max-length")), Set.of());
+        var device = a.device();
         Path dir = ModelCache.resolve(a.require("model"));
         TaskModel model = switch (Checkpoint.headKind(dir)) {
             case SEQUENCE_CLASSIFICATION -> TaskModel.of(Checkpoint.loadSequenceClassification(dir));
             case CUSTOM -> TaskModel.of(Checkpoint.loadClassifier(dir));
             case NONE -> throw new IllegalArgumentException(dir + " has no classification head (config.json architectures); train one with ./bertj train");
         };
+        model.to(device);
         BertConfig config = BertConfig.read(dir.resolve("config.json"));
         Map<Integer, String> names = config.id2label();
         BertTokenizer tok = BertTokenizer.fromPretrained(dir);

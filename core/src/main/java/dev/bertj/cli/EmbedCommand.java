@@ -27,7 +27,7 @@ final class EmbedCommand implements Command {
     @Override
     public String help() {
         return """
-                Usage: ./bertj embed --model DIR|default [--pooling mean|cls] [--normalize] [--max-length N]
+                Usage: ./bertj embed --model DIR|default [--pooling mean|cls] [--normalize] [--max-length N] [--device D]
 
                 Reads JSON Lines texts on stdin (a JSON string, or {"text": ..., "text_pair": ...}) and
                 prints one JSON array of floats per line, as sentence-transformers computes them:
@@ -35,19 +35,22 @@ final class EmbedCommand implements Command {
                   --pooling cls    the [CLS] token's state
                   --normalize      divide by the L2 norm (all-MiniLM-L6-v2's own pipeline does)
                   --max-length N   truncate to N tokens (default: the model's maximum)
+                --device cpu|cuda|cuda:N runs the model on that device (the GPU backend bertj-cuda; ./bertj
+                adds it); --precision fp32|tf32|bf16 picks the GPU's matrix-product arithmetic (default fp32).
                 """;
     }
 
     @Override
     public int run(String[] argv, BufferedReader in, PrintStream out, PrintStream err) throws Exception {
-        Args a = new Args(name(), argv, Set.of("model", "pooling", "max-length"), Set.of("normalize"));
+        Args a = new Args(name(), argv, Args.withDevice(Set.of("model", "pooling", "max-length")), Set.of("normalize"));
+        var device = a.device();
         String pooling = a.has("pooling") ? a.get("pooling") : "mean";
         if (!pooling.equals("mean") && !pooling.equals("cls")) {
             throw new Args.UsageException("embed: --pooling must be mean or cls, got '" + pooling + "'");
         }
         var dir = ModelCache.resolve(a.require("model"));
         BertTokenizer tok = BertTokenizer.fromPretrained(dir);
-        BertModel model = BertModel.fromPretrained(dir);
+        BertModel model = BertModel.fromPretrained(dir).to(device);
         int maxLength = a.intValue("max-length", Math.min(tok.modelMaxLength(), model.config().maxPositionEmbeddings()), 2);
         EncodeOptions opts = EncodeOptions.builder().truncation(EncodeOptions.Truncation.LONGEST_FIRST).maxLength(maxLength).build();
         int h = model.config().hiddenSize();

@@ -37,23 +37,27 @@ final class ForwardCommand implements Command {
     @Override
     public String help() {
         return """
-                Usage: ./bertj forward --model DIR|default [--max-length N] --out OUTDIR
+                Usage: ./bertj forward --model DIR|default [--max-length N] [--device D] --out OUTDIR
 
                 Reads JSON Lines on stdin (a JSON string, or {"text": ..., "text_pair": ...}), truncates
                 to --max-length tokens (default: the model's maximum), pads to the longest, and writes to
                 OUTDIR: input_ids.npy, attention_mask.npy, token_type_ids.npy (int64 [B, S]) and
                 last_hidden_state.npy (float32 [B, S, H]); also pooler_output.npy (float32 [B, H]) when
                 the model has pooler weights. Files are replaced only when every output is ready.
+
+                --device cpu|cuda|cuda:N runs the model on that device (the GPU backend bertj-cuda; ./bertj
+                adds it); --precision fp32|tf32|bf16 picks the GPU's matrix-product arithmetic (default fp32).
                 """;
     }
 
     @Override
     public int run(String[] argv, BufferedReader in, PrintStream out, PrintStream err) throws Exception {
-        Args a = new Args(name(), argv, Set.of("model", "max-length", "out"), Set.of());
+        Args a = new Args(name(), argv, Args.withDevice(Set.of("model", "max-length", "out")), Set.of());
+        var device = a.device();
         Path dir = ModelCache.resolve(a.require("model"));
         Path outDir = Path.of(a.require("out"));
         BertTokenizer tok = BertTokenizer.fromPretrained(dir);
-        BertModel model = BertModel.fromPretrained(dir);
+        BertModel model = BertModel.fromPretrained(dir).to(device);
         int maxLength = a.intValue("max-length", Math.min(tok.modelMaxLength(), model.config().maxPositionEmbeddings()), 2);
         List<Encoding> enc = encodeStdin(tok, in, EncodeOptions.builder()
                 .truncation(EncodeOptions.Truncation.LONGEST_FIRST).maxLength(maxLength).build());

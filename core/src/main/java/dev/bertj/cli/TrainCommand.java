@@ -69,14 +69,17 @@ final class TrainCommand implements Command {
                                    order (padded to the longest, mean cross-entropy), writes every parameter's
                                    gradient as DIR/<checkpoint name>.npy and the loss as DIR/loss.npy, and
                                    exits without an optimizer step. Use --dropout 0 to compare with autograd.
+                --device cpu|cuda|cuda:N runs the model on that device (the GPU backend bertj-cuda; ./bertj
+                adds it); --precision fp32|tf32|bf16 picks the GPU's matrix-product arithmetic (default fp32).
                 """;
     }
 
     @Override
     public int run(String[] argv, BufferedReader in, PrintStream out, PrintStream err) throws Exception {
-        Args a = new Args(name(), argv, Set.of("model", "train", "validation", "test", "labels", "head", "pooling", "ff-dim",
+        Args a = new Args(name(), argv, Args.withDevice(Set.of("model", "train", "validation", "test", "labels", "head", "pooling", "ff-dim",
                 "epochs", "max-steps", "batch-size", "lr", "warmup-ratio", "weight-decay", "grad-clip", "max-length", "dropout",
-                "seed", "out", "dump-grads", "gradient-accumulation"), Set.of());
+                "seed", "out", "dump-grads", "gradient-accumulation")), Set.of());
+        var device = a.device();
         long started = System.nanoTime();
         Path dir = ModelCache.resolve(a.require("model"));
         Path trainFile = Path.of(a.require("train"));
@@ -140,6 +143,7 @@ final class TrainCommand implements Command {
                 default -> throw new Args.UsageException("train: --head must be sequence-classification or custom, got '" + head + "'");
             }
         }
+        model.to(device);
         if (model.numLabels() != labels.size()) {
             throw new IllegalArgumentException(dir + " has a head with " + model.numLabels() + " classes but the labels are " + labels);
         }
@@ -195,7 +199,7 @@ final class TrainCommand implements Command {
         List<DataCollatorWithPadding.Example> items = new ArrayList<>();
         for (int i = 0; i < first.size(); i++) items.add(new DataCollatorWithPadding.Example(enc.get(i), first.get(i).label()));
         Batch batch = new DataCollatorWithPadding(tok).collateExamples(items);
-        Gradients g = new Gradients();
+        Gradients g = new Gradients(model.backend());
         ClassifierOutput o = model.trainStep(batch, new TrainMode(s.seed(), 0, true), g);
         Files.createDirectories(outDir);
         int n = 0;

@@ -131,6 +131,16 @@ public final class BertClassifier {
     public ClassifierOutput trainStep(Batch batch, TrainMode mode, Gradients g) {
         if (batch.labels() == null) throw new IllegalArgumentException("training needs labels");
         BertModel.TrainPass pass = bert.forwardTrain(batch, mode);
+        // The head's activations come from the pass's arena too (on a GPU, nothing is allocated per step).
+        pass.arena.activate();
+        try {
+            return headStep(pass, batch, mode, g);
+        } finally {
+            Arena.deactivate();
+        }
+    }
+
+    private ClassifierOutput headStep(BertModel.TrainPass pass, Batch batch, TrainMode mode, Gradients g) {
         Backend be = pass.backend;
         int b = batch.batchSize(), s = batch.seqLen(), h = bert.config().hiddenSize();
         Buf features = features(be, pass.lastHidden, pass.pooled, batch, pass.floats(b * h));

@@ -36,6 +36,7 @@ public final class LayerNorm {
 
     public Tensor weight() { return weight; }
     public Tensor bias() { return bias; }
+    public float eps() { return eps; }
 
     /** {@code y = LayerNorm(x + residual)} row by row; {@code residual} may be null; {@code y} may be {@code x}. */
     public void forward(float[] x, float[] residual, int rows, float[] y) {

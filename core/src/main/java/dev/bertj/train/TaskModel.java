@@ -1,6 +1,7 @@
 package dev.bertj.train;
 
 import dev.bertj.backend.Backend;
+import dev.bertj.backend.Device;
 import dev.bertj.model.BertClassifier;
 import dev.bertj.model.BertForSequenceClassification;
 import dev.bertj.model.ClassifierOutput;
@@ -25,6 +26,9 @@ public interface TaskModel {
     /** Number of classes. */
     int numLabels();
 
+    /** Moves the model to {@code device} (PyTorch's {@code model.to}). */
+    void to(Device device);
+
     /** The backend the model runs on (gradients and the optimizer live there too). */
     Backend backend();
 
@@ -36,6 +40,7 @@ public interface TaskModel {
             public Map<String, Tensor> parameters() { return m.parameters(); }
             public int numLabels() { return m.numLabels(); }
             public Backend backend() { return m.bert().backend(); }
+            public void to(Device d) { m.to(d); }
         };
     }
 
@@ -49,6 +54,7 @@ public interface TaskModel {
             public Map<String, Tensor> parameters() { return params; }
             public int numLabels() { return n; }
             public Backend backend() { return m.bert().backend(); }
+            public void to(Device d) { m.to(d); }
         };
     }
 }

@@ -57,6 +57,15 @@ public final class DeviceMemory implements AutoCloseable {
         return out;
     }
 
+    /** A JavaCPP pointer to device address {@code address} (for cuBLAS and copies at an offset). */
+    static Pointer at(long address) {
+        return new Pointer() {
+            {
+                this.address = address;
+            }
+        };
+    }
+
     /** The device address, as a kernel argument takes it. */
     public long address() {
         if (closed) throw new IllegalStateException("device memory used after close");

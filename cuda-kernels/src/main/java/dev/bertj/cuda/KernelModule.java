@@ -100,6 +100,15 @@ public final class KernelModule implements AutoCloseable {
      * Long, Float, Double, in the kernel's order.
      */
     public void launch(String kernel, int gridX, int gridY, int block, Object... args) {
+        launchAsync(kernel, gridX, gridY, block, args);
+        Cuda.check(cudart.cudaDeviceSynchronize(), "running " + kernel);
+    }
+
+    /**
+     * As {@link #launch} without waiting: the kernel is queued on the default stream, after the work
+     * before it (cuBLAS included) and before copies back to the host, which wait for it.
+     */
+    public void launchAsync(String kernel, int gridX, int gridY, int block, Object... args) {
         CUfunc_st f = functions.computeIfAbsent(kernel, k -> {
             CUfunc_st fn = new CUfunc_st();
             Cuda.check(cudart.cuModuleGetFunction(fn, module, k), "finding kernel " + k + " in " + file);
@@ -120,7 +129,6 @@ public final class KernelModule implements AutoCloseable {
         }
         PointerPointer<Pointer> params = new PointerPointer<>(values);
         Cuda.check(cudart.cuLaunchKernel(f, gridX, gridY, 1, block, 1, 1, 0, null, params, (PointerPointer<?>) null), "launching " + kernel);
-        Cuda.check(cudart.cudaDeviceSynchronize(), "running " + kernel);
     }
 
     @Override

@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
 public final class KernelSources {
     /** The kernel files, in dependency-free order. */
     public static final List<String> FILES = List.of(
-            "embeddings.cu", "layernorm.cu", "activations.cu", "attention.cu", "loss.cu", "adamw.cu");
+            "embeddings.cu", "layernorm.cu", "activations.cu", "attention.cu", "loss.cu", "adamw.cu", "elementwise.cu");
     /** Headers the kernel files include. */
     public static final List<String> HEADERS = List.of("common.cuh");
     private static final Pattern KERNEL = Pattern.compile("extern \"C\" __global__ void (\\w+)\\(");

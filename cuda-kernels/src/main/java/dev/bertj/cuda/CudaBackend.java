@@ -1,0 +1,490 @@
+package dev.bertj.cuda;
+
+import dev.bertj.backend.Arena;
+import dev.bertj.backend.Backend;
+import dev.bertj.backend.Buf;
+import dev.bertj.backend.Device;
+import dev.bertj.backend.Mask;
+import dev.bertj.nn.Dropout;
+import dev.bertj.nn.FusedLinear;
+import dev.bertj.nn.LayerNorm;
+import dev.bertj.nn.Linear;
+import dev.bertj.tensor.Tensor;
+import org.bytedeco.cuda.global.cudart;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The GPU backend: {@link Backend}'s operations on one CUDA device, with cuBLAS for every matrix
+ * product ({@link Gemm}, at the chosen {@link Precision}) and bertj's kernels (src/main/cuda, compiled
+ * by NVRTC) for the rest. Work is queued on the default stream in order; copies to the host wait
+ * for it. Runs one pass at a time (the model serializes on it).
+ *
+ * <p>Parameters are uploaded on first use and kept; an optimizer step here leaves the device copy
+ * newer, and the tensor's {@link Tensor#data()} copies it back when read. {@link #close} frees every
+ * allocation this backend made.
+ */
+public final class CudaBackend implements Backend {
+    private static final int THREADS = 256;
+    private final Device device;
+    private final Precision precision;
+    private final Gemm gemm;
+    private final Map<String, KernelModule> kernelFile = new LinkedHashMap<>();
+    private final Map<Tensor, Param> params = new IdentityHashMap<>();
+    private final List<DeviceMemory> owned = new ArrayList<>();
+    private final List<Arena> arenas = new ArrayList<>();
+    private final Map<int[], Ints> ints = new LinkedHashMap<>(16, 0.75f, true);
+    private final Arena loose;
+    private DeviceMemory ones;
+    private DevBuf partials;
+    private boolean closed;
+
+    /** A device buffer of floats. */
+    record DevBuf(DeviceMemory mem, int size) implements Buf {
+        long at(int offset) {
+            return mem.address() + 4L * offset;
+        }
+    }
+
+    /** A device mask: one byte per element. */
+    record DevMask(DeviceMemory mem, int size) implements Mask { }
+
+    private static final class Param {
+        final DevBuf buf;
+        int version;
+        boolean deviceNewer;
+        Runnable fetch;
+
+        Param(DevBuf buf, int version) {
+            this.buf = buf;
+            this.version = version;
+        }
+    }
+
+    /** An int array on the device, with the contents it was uploaded from. */
+    private record Ints(int[] copy, DeviceMemory mem) { }
+
+    private final Arena.Allocator allocator = new Arena.Allocator() {
+        public Buf floats(int n) { return new DevBuf(new DeviceMemory(4L * n), n); }
+        public Mask mask(int n) { return new DevMask(new DeviceMemory(n), n); }
+        public void free(Object o) {
+            if (o instanceof DevBuf b) b.mem().close();
+            else if (o instanceof DevMask m) m.mem().close();
+        }
+    };
+
+    private CudaBackend(int index, Precision precision, Path cacheDir) {
+        this.device = Device.cuda(index);
+        this.precision = precision;
+        int cc = Cuda.use(index);
+        try {
+            for (String file : KernelSources.FILES) {
+                KernelModule m = KernelModule.load(file, cc, cacheDir);
+                for (Map.Entry<String, String> e : KernelSources.kernels().entrySet()) if (e.getValue().equals(file)) kernelFile.put(e.getKey(), m);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("caching compiled CUDA kernels in " + cacheDir, e);
+        }
+        this.gemm = new Gemm(precision);
+        this.loose = newArena();
+    }
+
+    /**
+     * Opens CUDA device {@code index} with GEMMs at {@code precision}, compiled kernels cached under
+     * {@code ~/.cache/bertj/cuda}.
+     *
+     * @throws IllegalStateException with {@link Cuda#status()}'s sentence when CUDA cannot be used here
+     */
+    public static CudaBackend open(int index, Precision precision) {
+        Cuda.Status s = Cuda.status();
+        if (!s.available()) throw new IllegalStateException(s.reason());
+        if (index >= s.devices()) throw new IllegalStateException("no CUDA device " + index + ": this machine has " + s.devices());
+        Path cache = Path.of(System.getProperty("user.home"), ".cache", "bertj", "cuda");
+        return new CudaBackend(index, precision, cache);
+    }
+
+    /** The GEMM precision. */
+    public Precision precision() {
+        return precision;
+    }
+
+    @Override public Device device() { return device; }
+    @Override public String name() { return "cuda:" + device.index() + "/cublas-" + precision.name().toLowerCase(java.util.Locale.ROOT); }
+
+    @Override
+    public synchronized Arena newArena() {
+        Arena a = new Arena(allocator);
+        arenas.add(a);
+        return a;
+    }
+
+    private Arena arena() {
+        Arena a = Arena.active();
+        return a != null && a.uses(allocator) ? a : loose;
+    }
+
+    @Override public Buf floats(int n) { return arena().floats(n); }
+    @Override public Mask mask(int n) { return arena().mask(n); }
+
+    @Override
+    public Buf zeros(int n) {
+        Buf b = floats(n);
+        zero(b, n);
+        return b;
+    }
+
+    @Override
+    public Buf upload(float[] host) {
+        Buf b = floats(host.length);
+        write(b, host);
+        return b;
+    }
+
+    @Override
+    public void write(Buf b, float[] host) {
+        try (org.bytedeco.javacpp.FloatPointer h = new org.bytedeco.javacpp.FloatPointer(host)) {
+            Cuda.check(cudart.cudaMemcpy(DeviceMemory.at(d(b).at(0)), h, 4L * host.length, cudart.cudaMemcpyHostToDevice), "copying to " + device);
+        }
+    }
+
+    @Override
+    public float[] download(Buf b, float[] host) {
+        try (org.bytedeco.javacpp.FloatPointer h = new org.bytedeco.javacpp.FloatPointer(host.length)) {
+            Cuda.check(cudart.cudaMemcpy(h, DeviceMemory.at(d(b).at(0)), 4L * host.length, cudart.cudaMemcpyDeviceToHost), "copying from " + device);
+            h.get(host);
+        }
+        return host;
+    }
+
+    @Override public Buf resultBuffer(float[] host) { return floats(host.length); }
+
+    @Override
+    public synchronized Buf param(Tensor t) {
+        Param p = params.get(t);
+        if (p != null && (p.deviceNewer || p.version == t.version())) return p.buf;
+        float[] host = t.data();
+        if (p == null) {
+            DeviceMemory m = new DeviceMemory(4L * host.length);
+            owned.add(m);
+            p = new Param(new DevBuf(m, host.length), t.version());
+            params.put(t, p);
+        }
+        p.version = t.version();
+        write(p.buf, host);
+        return p.buf;
+    }
+
+    @Override
+    public synchronized void paramUpdated(Tensor t) {
+        Param p = params.get(t);
+        if (p == null) throw new IllegalStateException("parameter " + t + " was never on " + device);
+        if (p.fetch == null) {
+            Param q = p;
+            p.fetch = () -> {
+                synchronized (this) {
+                    // data() has cleared its hook, so this returns the array without fetching again.
+                    download(q.buf, t.data());
+                    q.deviceNewer = false;
+                    t.changed();
+                    q.version = t.version();
+                }
+            };
+        }
+        p.deviceNewer = true;
+        t.deviceChanged(p.fetch);
+    }
+
+    @Override
+    public synchronized Buf gradient(int n) {
+        DeviceMemory m = new DeviceMemory(4L * n);
+        owned.add(m);
+        DevBuf b = new DevBuf(m, n);
+        zero(b, n);
+        return b;
+    }
+
+    @Override
+    public void zero(Buf x, int n) {
+        Cuda.check(cudart.cudaMemset(DeviceMemory.at(d(x).at(0)), 0, 4L * n), "clearing device memory");
+    }
+
+    // ---- launches ----
+
+    private static DevBuf d(Buf b) {
+        if (b == null) return null;
+        if (!(b instanceof DevBuf db)) throw new IllegalArgumentException("a " + b.getClass().getSimpleName() + " was passed to the CUDA backend");
+        return db;
+    }
+
+    private static Long addr(Buf b) {
+        return b == null ? 0L : d(b).at(0);
+    }
+
+    private static Long addr(Mask m) {
+        return m == null ? 0L : ((DevMask) m).mem().address();
+    }
+
+    private void launch(String kernel, int gridX, int gridY, int block, Object... args) {
+        KernelModule m = kernelFile.get(kernel);
+        if (m == null) throw new IllegalStateException("no CUDA kernel " + kernel + " in bertj-cuda");
+        m.launchAsync(kernel, gridX, gridY, block, args);
+    }
+
+    /** One thread per element. */
+    private void elementwise(String kernel, long n, Object... args) {
+        if (n == 0) return;
+        launch(kernel, (int) ((n + THREADS - 1) / THREADS), 1, THREADS, args);
+    }
+
+    /** Threads for one block per row of {@code width}: a multiple of 32, at most 256. */
+    private static int rowBlock(int width) {
+        return Math.min(THREADS, Math.max(32, (width + 31) / 32 * 32));
+    }
+
+    private long ints(int[] a) {
+        if (a == null) return 0L;
+        Ints i = ints.get(a);
+        if (i == null || !Arrays.equals(i.copy, a)) {
+            if (i != null) i.mem.close();
+            i = new Ints(a.clone(), DeviceMemory.of(a));
+            ints.put(a, i);
+            if (ints.size() > 8) {
+                Map.Entry<int[], Ints> eldest = ints.entrySet().iterator().next();
+                eldest.getValue().mem.close();
+                ints.remove(eldest.getKey());
+            }
+        }
+        return i.mem.address();
+    }
+
+    // ---- dense layers ----
+
+    @Override
+    public void linear(Buf x, int rows, Linear l, Buf y, boolean gelu) {
+        linearInto(x, rows, l, d(y).at(0), l.out());
+        if (gelu) {
+            elementwise("bias_gelu_forward", (long) rows * l.out(), addr(y), l.bias() == null ? 0L : addr(param(l.bias())), 0L,
+                    (long) rows * l.out(), l.out());
+        } else if (l.bias() != null) {
+            elementwise("add_bias", (long) rows * l.out(), addr(y), addr(param(l.bias())), rows, l.out(), l.out());
+        }
+    }
+
+    /** {@code y = x W^T} into row-major columns at {@code y} with row stride {@code ldy} (no bias). */
+    private void linearInto(Buf x, int rows, Linear l, long y, int ldy) {
+        // Row-major y = x W^T is column-major y^T = W x^T: W (row-major [out, in]) read transposed.
+        gemm.run(true, false, l.out(), rows, l.in(), d(param(l.weight())).at(0), l.in(), d(x).at(0), l.in(), 0f, y, ldy);
+    }
+
+    @Override
+    public void linear(Buf x, int rows, FusedLinear f, Buf y) {
+        int col = 0;
+        for (Linear l : f.parts()) {
+            long at = d(y).at(col);
+            linearInto(x, rows, l, at, f.out());
+            if (l.bias() != null) elementwise("add_bias", (long) rows * l.out(), at, addr(param(l.bias())), rows, l.out(), f.out());
+            col += l.out();
+        }
+    }
+
+    @Override
+    public void linearBackward(Linear l, Buf x, Buf dy, int dyOff, int ldy, int rows, Buf dx, boolean accumulateDx, Buf dW, Buf db) {
+        int in = l.in(), out = l.out();
+        long w = d(param(l.weight())).at(0), dyAt = d(dy).at(dyOff);
+        // dx = dy W: column-major dx^T = W^T dy^T.
+        if (dx != null) gemm.run(false, false, in, rows, out, w, in, dyAt, ldy, accumulateDx ? 1f : 0f, d(dx).at(0), in);
+        // dW += dy^T x: column-major dW^T = x^T dy.
+        gemm.run(false, true, in, out, rows, d(x).at(0), in, dyAt, ldy, 1f, d(dW).at(0), in);
+        // db += dy^T 1: a GEMM with a column of ones.
+        if (db != null) gemm.run(false, false, out, 1, rows, dyAt, ldy, ones(rows), rows, 1f, d(db).at(0), out);
+    }
+
+    private synchronized long ones(int n) {
+        if (ones == null || ones.bytes() < 4L * n) {
+            if (ones != null) ones.close();
+            float[] h = new float[Math.max(n, 4096)];
+            Arrays.fill(h, 1f);
+            ones = DeviceMemory.of(h);
+        }
+        return ones.address();
+    }
+
+    @Override
+    public void activation(String act, Buf x, int n) {
+        switch (act) {
+            case "gelu" -> elementwise("bias_gelu_forward", n, addr(x), 0L, 0L, (long) n, 1);
+            case "relu" -> elementwise("relu_forward", n, addr(x), (long) n);
+            case "tanh" -> elementwise("bias_tanh_forward", n, addr(x), 0L, (long) n, 1);
+            default -> throw new IllegalArgumentException("activation '" + act + "' is not implemented on the GPU backend (gelu, relu and tanh are)");
+        }
+    }
+
+    @Override
+    public void activationBackward(String act, Buf pre, Buf dBuf, int n) {
+        switch (act) {
+            case "gelu" -> elementwise("gelu_backward", n, addr(pre), addr(dBuf), (long) n);
+            case "relu" -> reluBackward(pre, dBuf, n);
+            default -> throw new IllegalArgumentException("activation '" + act + "' has no GPU backward here (gelu and relu do)");
+        }
+    }
+
+    @Override public void reluBackward(Buf z, Buf dBuf, int n) { elementwise("relu_backward", n, addr(z), addr(dBuf), (long) n); }
+    @Override public void tanhBackward(Buf y, Buf dBuf, int n) { elementwise("tanh_backward", n, addr(y), addr(dBuf), (long) n); }
+
+    // ---- normalization, dropout, element-wise ----
+
+    @Override
+    public void layerNorm(Buf x, Buf residual, int rows, LayerNorm ln, Buf y, Buf xhat, Buf rstd) {
+        int h = ln.weight().size();
+        launch("layernorm_forward", rows, 1, rowBlock(h), addr(x), addr(residual), addr(param(ln.weight())), addr(param(ln.bias())),
+                addr(y), addr(xhat), addr(rstd), h, ln.eps());
+    }
+
+    @Override
+    public void layerNormBackward(LayerNorm ln, Buf xhat, Buf rstd, Buf dy, int rows, Buf dz, Buf dGamma, Buf dBeta) {
+        int h = ln.weight().size();
+        Buf gRows = floats(rows * h), bRows = floats(rows * h);
+        launch("layernorm_backward", rows, 1, rowBlock(h), addr(dy), addr(xhat), addr(rstd), addr(param(ln.weight())), addr(dz),
+                addr(gRows), addr(bRows), h);
+        launch("sum_rows_into", (h + THREADS - 1) / THREADS, 1, THREADS, addr(gRows), addr(dGamma), rows, h);
+        launch("sum_rows_into", (h + THREADS - 1) / THREADS, 1, THREADS, addr(bRows), addr(dBeta), rows, h);
+    }
+
+    @Override
+    public void dropout(Buf x, int n, float p, long seed, long site, Mask keep) {
+        if (p >= 1f) throw new IllegalArgumentException("dropout probability must be < 1, got " + p);
+        elementwise("dropout_forward", n, addr(x), addr(keep), (long) n, p, Dropout.base(seed, site));
+    }
+
+    @Override
+    public void dropoutBackward(Buf dBuf, int n, float p, Mask keep) {
+        if (keep != null) elementwise("dropout_backward", n, addr(dBuf), addr(keep), (long) n, p);
+    }
+
+    @Override public void add(Buf a, Buf b, int n) { elementwise("add_into", n, addr(a), addr(b), (long) n); }
+    @Override public void scale(Buf x, int n, float s) { elementwise("scale_in_place", n, addr(x), (long) n, s); }
+    @Override public void divide(Buf x, int n, float dv) { elementwise("divide_in_place", n, addr(x), (long) n, dv); }
+
+    @Override
+    public synchronized double sumSquares(Buf x, int n) {
+        int blocks = (n + THREADS - 1) / THREADS;
+        // Called between passes (gradient clipping), so its scratch is the backend's own, reused.
+        if (partials == null || partials.size() < blocks) {
+            if (partials != null) partials.mem().close();
+            partials = new DevBuf(new DeviceMemory(4L * blocks), blocks);
+        }
+        launch("sum_squares", blocks, 1, THREADS, addr(x), (long) n, addr(partials));
+        float[] h = download(partials, new float[blocks]);
+        double s = 0;
+        for (float v : h) s += v;
+        return s;
+    }
+
+    @Override
+    public void copyRows(Buf src, int srcOff, int srcStride, Buf dst, int dstOff, int dstStride, int rows, int width, boolean accumulate) {
+        elementwise("copy_rows", (long) rows * width, d(src).at(srcOff), srcStride, d(dst).at(dstOff), dstStride, rows, width, accumulate ? 1 : 0);
+    }
+
+    // ---- BERT-specific ----
+
+    @Override
+    public void embeddings(int[] ids, int[] types, int batch, int seq, Tensor word, Tensor position, Tensor type, Buf out) {
+        launch("embeddings_forward", batch * seq, 1, rowBlock(word.dim(1)), ints(ids), ints(types), addr(param(word)), addr(param(position)),
+                addr(param(type)), addr(out), seq, word.dim(1));
+    }
+
+    @Override
+    public void embeddingsBackward(int[] ids, int[] types, int batch, int seq, int hidden, Buf dOut, Buf dWord, Buf dPosition, Buf dType) {
+        launch("embeddings_backward", batch * seq, 1, rowBlock(hidden), ints(ids), ints(types), addr(dOut), addr(dWord), addr(dPosition),
+                addr(dType), seq, hidden);
+    }
+
+    @Override
+    public void attention(AttentionShape s, Buf qkv, int[] mask, Buf context, Buf probs, float p, long seed, long site, Mask keep) {
+        new CudaAttention(this, gemm, s).forward(d(qkv), mask, d(context), probs == null ? d(floats(s.batch() * s.heads() * s.seq() * s.seq())) : d(probs),
+                p, seed, site, keep);
+    }
+
+    @Override
+    public void attentionBackward(AttentionShape s, Buf qkv, Buf probs, Mask keep, float p, Buf dContext, Buf dqkv) {
+        new CudaAttention(this, gemm, s).backward(d(qkv), d(probs), keep, p, d(dContext), d(dqkv));
+    }
+
+    /** For {@link CudaAttention}: launches a kernel of this backend. */
+    void kernel(String kernel, int gridX, int gridY, int block, Object... args) {
+        launch(kernel, gridX, gridY, block, args);
+    }
+
+    /** For {@link CudaAttention}: HF's additive mask on the device ([B*S]), or 0 for none. */
+    long additiveMask(int[] mask) {
+        if (mask == null) return 0L;
+        Buf m = floats(mask.length);
+        elementwise("additive_mask", mask.length, ints(mask), addr(m), mask.length);
+        return addr(m);
+    }
+
+    /** For {@link CudaAttention}: a scratch buffer from the active arena. */
+    DevBuf scratch(int n) {
+        return d(floats(n));
+    }
+
+    @Override
+    public void meanPool(Buf hidden, int[] mask, int batch, int seq, int h, Buf out) {
+        launch("mean_pool_forward", batch, 1, rowBlock(h), addr(hidden), ints(mask), addr(out), seq, h);
+    }
+
+    @Override
+    public void meanPoolBackward(Buf dOut, int[] mask, int batch, int seq, int h, Buf dHidden) {
+        launch("mean_pool_backward", batch * seq, 1, rowBlock(h), addr(dOut), ints(mask), addr(dHidden), seq, h);
+    }
+
+    @Override
+    public float crossEntropy(Buf logits, int rows, int classes, int[] labels, Buf dLogits) {
+        int counted = 0;
+        for (int r = 0; r < rows; r++) {
+            int y = labels[r];
+            if (y == -100) continue;
+            if (y < 0 || y >= classes) throw new IllegalArgumentException("label " + y + " of row " + r + " is outside 0.." + (classes - 1));
+            counted++;
+        }
+        Buf rowLoss = floats(rows), dl = dLogits != null ? dLogits : floats(rows * classes);
+        launch("cross_entropy_forward_backward", rows, 1, 32, addr(logits), ints(labels), addr(rowLoss), addr(dl), classes, Math.max(counted, 1));
+        double total = 0;
+        for (float v : download(rowLoss, new float[rows])) total += v;
+        return (float) (total / counted);
+    }
+
+    @Override
+    public void adamw(Buf p, Buf g, Buf m, Buf v, int n, float decay, float b1, float oneMinusB1, float b2, float oneMinusB2,
+                      float negStepSize, float bc2Sqrt, float eps) {
+        elementwise("adamw_step", n, addr(p), addr(g), addr(m), addr(v), (long) n, decay, b1, oneMinusB1, b2, oneMinusB2, negStepSize, bc2Sqrt, eps);
+    }
+
+    @Override
+    public void synchronize() {
+        Cuda.check(cudart.cudaDeviceSynchronize(), "running queued work on " + device);
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        // Parameters read later must still see the trained values.
+        for (Map.Entry<Tensor, Param> e : params.entrySet()) if (e.getValue().deviceNewer) e.getKey().data();
+        for (Arena a : arenas) a.close();
+        for (DeviceMemory m : owned) m.close();
+        for (Ints i : ints.values()) i.mem.close();
+        if (ones != null) ones.close();
+        if (partials != null) partials.mem().close();
+        gemm.close();
+        for (KernelModule m : new java.util.HashSet<>(kernelFile.values())) m.close();
+    }
+}
