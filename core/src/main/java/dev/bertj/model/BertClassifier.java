@@ -208,6 +208,12 @@ public final class BertClassifier {
         return this;
     }
 
+    /** Moves the model onto this backend instance (see {@link BertModel#to(Backend)}) and returns it. */
+    public BertClassifier to(Backend backend) {
+        bert.to(backend);
+        return this;
+    }
+
     /** Logits, and the loss when {@code batch} has labels. Inference mode (no dropout). */
     public ClassifierOutput forward(Batch batch) {
         BertModelOutput out = bert.forward(batch);
@@ -216,8 +222,7 @@ public final class BertClassifier {
         float[] logits = new float[b * n];
         float loss;
         synchronized (BertModel.lock(be)) {
-            Arena arena = be.newArena();
-            arena.activate();
+            bert.inferenceArena().activate();
             try {
                 Buf f = features(be, be.upload(out.lastHiddenState().data()), be.upload(out.poolerOutput().data()), batch, be.floats(b * h));
                 Buf mid = be.floats(b * head0.out()), l = be.resultBuffer(logits);
@@ -227,7 +232,7 @@ public final class BertClassifier {
                 loss = batch.labels() == null ? Float.NaN : be.crossEntropy(l, b, n, batch.labels(), null);
                 be.download(l, logits);
             } finally {
-                arena.close();
+                Arena.deactivate();
             }
         }
         return new ClassifierOutput(new Tensor(logits, b, n), loss);

@@ -74,6 +74,12 @@ public final class BertForSequenceClassification {
         return this;
     }
 
+    /** Moves the model onto this backend instance (see {@link BertModel#to(Backend)}) and returns it. */
+    public BertForSequenceClassification to(Backend backend) {
+        bert.to(backend);
+        return this;
+    }
+
     /** Logits, and the loss when {@code batch} has labels. Inference mode (no dropout). */
     public ClassifierOutput forward(Batch batch) {
         BertModelOutput out = bert.forward(batch);
@@ -82,15 +88,14 @@ public final class BertForSequenceClassification {
         float[] logits = new float[b * numLabels];
         float loss;
         synchronized (BertModel.lock(be)) {
-            Arena arena = be.newArena();
-            arena.activate();
+            bert.inferenceArena().activate();
             try {
                 Buf l = be.resultBuffer(logits);
                 be.linear(be.upload(out.poolerOutput().data()), b, classifier, l, false);
                 loss = batch.labels() == null ? Float.NaN : be.crossEntropy(l, b, numLabels, batch.labels(), null);
                 be.download(l, logits);
             } finally {
-                arena.close();
+                Arena.deactivate();
             }
         }
         return new ClassifierOutput(new Tensor(logits, b, numLabels), loss);

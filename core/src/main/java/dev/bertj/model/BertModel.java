@@ -63,9 +63,24 @@ public final class BertModel {
      * @throws IllegalStateException with one sentence saying what is missing when the device cannot be used here
      */
     public BertModel to(Device device) {
-        Backend b = Backends.of(device);
-        if (b != placement.backend()) placement = new Placement(b);
+        return to(Backends.of(device));
+    }
+
+    /**
+     * Moves the model onto this backend instance (for one opened with particular settings, such as
+     * bertj-cuda's {@code CudaBackend.open(0, Precision.BF16)}) and returns it.
+     */
+    public BertModel to(Backend backend) {
+        if (backend != placement.backend()) placement = new Placement(backend);
         return this;
+    }
+
+    /**
+     * The calling thread's inference arena: a head's layers after {@link #forward} allocate there too,
+     * so their buffers are recycled with the encoder's at the next call.
+     */
+    Arena inferenceArena() {
+        return placement.infer().get();
     }
 
     /** The device the model runs on. */

@@ -14,7 +14,7 @@ import dev.bertj.nn.Dropout;
  */
 final class CudaAttention {
     private final CudaBackend be;
-    private final Gemm gemm;
+    private final DeviceApi gemm;
     private final int batch;
     private final int seq;
     private final int heads;
@@ -23,7 +23,7 @@ final class CudaAttention {
     private final int ld;
     private final long block;
 
-    CudaAttention(CudaBackend be, Gemm gemm, AttentionShape s) {
+    CudaAttention(CudaBackend be, DeviceApi gemm, AttentionShape s) {
         this.be = be;
         this.gemm = gemm;
         batch = s.batch();
@@ -48,7 +48,7 @@ final class CudaAttention {
         for (int b = 0; b < batch; b++) {
             long q = qkv.at(b * seq * ld);
             // scores[s][t] = q[s] . k[t]: column-major C(t, s) = k_cm^T q_cm.
-            gemm.batched(true, false, seq, seq, d, q + 4L * hidden, ld, d, q, ld, d, 0f, probs.at((int) (b * heads * block)), seq, block, heads);
+            gemm.gemmBatched(true, false, seq, seq, d, q + 4L * hidden, ld, d, q, ld, d, 0f, probs.at((int) (b * heads * block)), seq, block, heads);
         }
         be.kernel("masked_softmax_forward", seq, batch * heads, softmaxThreads(), probs.at(0), be.additiveMask(mask), heads, seq,
                 (float) (1.0 / Math.sqrt(d)));
@@ -56,19 +56,19 @@ final class CudaAttention {
         if (p > 0f) {
             dropped = be.scratch((int) n);
             be.kernel("copy_rows", threads(n), 1, 256, probs.at(0), 0, dropped.at(0), 0, 1, (int) n, 0);
-            be.kernel("dropout_forward", threads(n), 1, 256, dropped.at(0), ((CudaBackend.DevMask) keep).mem().address(), n, p, Dropout.base(seed, site));
+            be.kernel("dropout_forward", threads(n), 1, 256, dropped.at(0), ((CudaBackend.DevMask) keep).address(), n, p, Dropout.base(seed, site));
         }
         for (int b = 0; b < batch; b++) {
             long v = qkv.at(b * seq * ld + 2 * hidden);
             // context[s][i] = sum_t P'[s][t] v[t][i]: column-major C(i, s) = v_cm P'_cm.
-            gemm.batched(false, false, d, seq, seq, v, ld, d, dropped.at((int) (b * heads * block)), seq, block, 0f,
+            gemm.gemmBatched(false, false, d, seq, seq, v, ld, d, dropped.at((int) (b * heads * block)), seq, block, 0f,
                     context.at(b * seq * hidden), hidden, d, heads);
         }
     }
 
     void backward(CudaBackend.DevBuf qkv, CudaBackend.DevBuf probs, Mask keep, float p, CudaBackend.DevBuf dContext, CudaBackend.DevBuf dqkv) {
         long n = batch * heads * block;
-        long keepAt = keep == null ? 0L : ((CudaBackend.DevMask) keep).mem().address();
+        long keepAt = keep == null ? 0L : ((CudaBackend.DevMask) keep).address();
         CudaBackend.DevBuf dropped = probs;
         if (keep != null) {
             dropped = be.scratch((int) n);
@@ -79,9 +79,9 @@ final class CudaAttention {
             long row = b * seq * ld, v = qkv.at((int) row + 2 * hidden), dctx = dContext.at(b * seq * hidden);
             long pb = dropped.at((int) (b * heads * block)), dpb = dp.at((int) (b * heads * block));
             // dv[t][i] = sum_s P'[s][t] dctx[s][i]
-            gemm.batched(false, true, d, seq, seq, dctx, hidden, d, pb, seq, block, 0f, dqkv.at((int) row + 2 * hidden), ld, d, heads);
+            gemm.gemmBatched(false, true, d, seq, seq, dctx, hidden, d, pb, seq, block, 0f, dqkv.at((int) row + 2 * hidden), ld, d, heads);
             // dP'[s][t] = dctx[s] . v[t]
-            gemm.batched(true, false, seq, seq, d, v, ld, d, dctx, hidden, d, 0f, dpb, seq, block, heads);
+            gemm.gemmBatched(true, false, seq, seq, d, v, ld, d, dctx, hidden, d, 0f, dpb, seq, block, heads);
         }
         if (keep != null) be.kernel("dropout_backward", threads(n), 1, 256, dp.at(0), keepAt, n, p);
         be.kernel("softmax_backward", seq, batch * heads, softmaxThreads(), probs.at(0), dp.at(0), seq, (float) (1.0 / Math.sqrt(d)));
@@ -89,8 +89,8 @@ final class CudaAttention {
             long row = b * seq * ld, q = qkv.at((int) row), k = qkv.at((int) row + hidden);
             long dsb = dp.at((int) (b * heads * block));
             // dq[s][i] = sum_t dS[s][t] k[t][i];  dk[t][i] = sum_s dS[s][t] q[s][i]
-            gemm.batched(false, false, d, seq, seq, k, ld, d, dsb, seq, block, 0f, dqkv.at((int) row), ld, d, heads);
-            gemm.batched(false, true, d, seq, seq, q, ld, d, dsb, seq, block, 0f, dqkv.at((int) row + hidden), ld, d, heads);
+            gemm.gemmBatched(false, false, d, seq, seq, k, ld, d, dsb, seq, block, 0f, dqkv.at((int) row), ld, d, heads);
+            gemm.gemmBatched(false, true, d, seq, seq, q, ld, d, dsb, seq, block, 0f, dqkv.at((int) row + hidden), ld, d, heads);
         }
     }
 }

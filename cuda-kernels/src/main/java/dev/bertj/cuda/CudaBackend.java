@@ -10,10 +10,7 @@ import dev.bertj.nn.FusedLinear;
 import dev.bertj.nn.LayerNorm;
 import dev.bertj.nn.Linear;
 import dev.bertj.tensor.Tensor;
-import org.bytedeco.cuda.global.cudart;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -36,26 +33,25 @@ public final class CudaBackend implements Backend {
     private static final int THREADS = 256;
     private final Device device;
     private final Precision precision;
-    private final Gemm gemm;
-    private final Map<String, KernelModule> kernelFile = new LinkedHashMap<>();
+    private final DeviceApi api;
     private final Map<Tensor, Param> params = new IdentityHashMap<>();
-    private final List<DeviceMemory> owned = new ArrayList<>();
+    private final List<Long> owned = new ArrayList<>();
     private final List<Arena> arenas = new ArrayList<>();
     private final Map<int[], Ints> ints = new LinkedHashMap<>(16, 0.75f, true);
     private final Arena loose;
-    private DeviceMemory ones;
+    private DevBuf ones;
     private DevBuf partials;
     private boolean closed;
 
-    /** A device buffer of floats. */
-    record DevBuf(DeviceMemory mem, int size) implements Buf {
+    /** A device buffer of floats at {@code address}. */
+    record DevBuf(long address, int size) implements Buf {
         long at(int offset) {
-            return mem.address() + 4L * offset;
+            return address + 4L * offset;
         }
     }
 
-    /** A device mask: one byte per element. */
-    record DevMask(DeviceMemory mem, int size) implements Mask { }
+    /** A device mask at {@code address}: one byte per element. */
+    record DevMask(long address, int size) implements Mask { }
 
     private static final class Param {
         final DevBuf buf;
@@ -70,30 +66,22 @@ public final class CudaBackend implements Backend {
     }
 
     /** An int array on the device, with the contents it was uploaded from. */
-    private record Ints(int[] copy, DeviceMemory mem) { }
+    private record Ints(int[] copy, long address) { }
 
     private final Arena.Allocator allocator = new Arena.Allocator() {
-        public Buf floats(int n) { return new DevBuf(new DeviceMemory(4L * n), n); }
-        public Mask mask(int n) { return new DevMask(new DeviceMemory(n), n); }
+        public Buf floats(int n) { return new DevBuf(api.malloc(4L * n), n); }
+        public Mask mask(int n) { return new DevMask(api.malloc(n), n); }
         public void free(Object o) {
-            if (o instanceof DevBuf b) b.mem().close();
-            else if (o instanceof DevMask m) m.mem().close();
+            if (o instanceof DevBuf b) api.free(b.address());
+            else if (o instanceof DevMask m) api.free(m.address());
         }
     };
 
-    private CudaBackend(int index, Precision precision, Path cacheDir) {
-        this.device = Device.cuda(index);
+    /** A backend for {@code device} on {@code api} (the real device, or the tests' emulation). */
+    CudaBackend(Device device, Precision precision, DeviceApi api) {
+        this.device = device;
         this.precision = precision;
-        int cc = Cuda.use(index);
-        try {
-            for (String file : KernelSources.FILES) {
-                KernelModule m = KernelModule.load(file, cc, cacheDir);
-                for (Map.Entry<String, String> e : KernelSources.kernels().entrySet()) if (e.getValue().equals(file)) kernelFile.put(e.getKey(), m);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("caching compiled CUDA kernels in " + cacheDir, e);
-        }
-        this.gemm = new Gemm(precision);
+        this.api = api;
         this.loose = newArena();
     }
 
@@ -108,7 +96,7 @@ public final class CudaBackend implements Backend {
         if (!s.available()) throw new IllegalStateException(s.reason());
         if (index >= s.devices()) throw new IllegalStateException("no CUDA device " + index + ": this machine has " + s.devices());
         Path cache = Path.of(System.getProperty("user.home"), ".cache", "bertj", "cuda");
-        return new CudaBackend(index, precision, cache);
+        return new CudaBackend(Device.cuda(index), precision, new CudaDevice(index, precision, cache));
     }
 
     /** The GEMM precision. */
@@ -150,17 +138,12 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void write(Buf b, float[] host) {
-        try (org.bytedeco.javacpp.FloatPointer h = new org.bytedeco.javacpp.FloatPointer(host)) {
-            Cuda.check(cudart.cudaMemcpy(DeviceMemory.at(d(b).at(0)), h, 4L * host.length, cudart.cudaMemcpyHostToDevice), "copying to " + device);
-        }
+        api.upload(host, d(b).address());
     }
 
     @Override
     public float[] download(Buf b, float[] host) {
-        try (org.bytedeco.javacpp.FloatPointer h = new org.bytedeco.javacpp.FloatPointer(host.length)) {
-            Cuda.check(cudart.cudaMemcpy(h, DeviceMemory.at(d(b).at(0)), 4L * host.length, cudart.cudaMemcpyDeviceToHost), "copying from " + device);
-            h.get(host);
-        }
+        api.download(d(b).address(), host);
         return host;
     }
 
@@ -172,9 +155,7 @@ public final class CudaBackend implements Backend {
         if (p != null && (p.deviceNewer || p.version == t.version())) return p.buf;
         float[] host = t.data();
         if (p == null) {
-            DeviceMemory m = new DeviceMemory(4L * host.length);
-            owned.add(m);
-            p = new Param(new DevBuf(m, host.length), t.version());
+            p = new Param(ownedBuf(host.length), t.version());
             params.put(t, p);
         }
         p.version = t.version();
@@ -204,16 +185,21 @@ public final class CudaBackend implements Backend {
 
     @Override
     public synchronized Buf gradient(int n) {
-        DeviceMemory m = new DeviceMemory(4L * n);
-        owned.add(m);
-        DevBuf b = new DevBuf(m, n);
+        DevBuf b = ownedBuf(n);
         zero(b, n);
         return b;
     }
 
+    /** A buffer that lives until {@link #close}. */
+    private synchronized DevBuf ownedBuf(int n) {
+        long a = api.malloc(4L * n);
+        owned.add(a);
+        return new DevBuf(a, n);
+    }
+
     @Override
     public void zero(Buf x, int n) {
-        Cuda.check(cudart.cudaMemset(DeviceMemory.at(d(x).at(0)), 0, 4L * n), "clearing device memory");
+        api.memset(d(x).address(), 4L * n);
     }
 
     // ---- launches ----
@@ -229,13 +215,11 @@ public final class CudaBackend implements Backend {
     }
 
     private static Long addr(Mask m) {
-        return m == null ? 0L : ((DevMask) m).mem().address();
+        return m == null ? 0L : ((DevMask) m).address();
     }
 
     private void launch(String kernel, int gridX, int gridY, int block, Object... args) {
-        KernelModule m = kernelFile.get(kernel);
-        if (m == null) throw new IllegalStateException("no CUDA kernel " + kernel + " in bertj-cuda");
-        m.launchAsync(kernel, gridX, gridY, block, args);
+        api.launch(kernel, gridX, gridY, block, args);
     }
 
     /** One thread per element. */
@@ -253,16 +237,17 @@ public final class CudaBackend implements Backend {
         if (a == null) return 0L;
         Ints i = ints.get(a);
         if (i == null || !Arrays.equals(i.copy, a)) {
-            if (i != null) i.mem.close();
-            i = new Ints(a.clone(), DeviceMemory.of(a));
+            if (i != null) api.free(i.address);
+            i = new Ints(a.clone(), api.malloc(4L * Math.max(1, a.length)));
+            api.upload(a, i.address);
             ints.put(a, i);
             if (ints.size() > 8) {
                 Map.Entry<int[], Ints> eldest = ints.entrySet().iterator().next();
-                eldest.getValue().mem.close();
+                api.free(eldest.getValue().address);
                 ints.remove(eldest.getKey());
             }
         }
-        return i.mem.address();
+        return i.address;
     }
 
     // ---- dense layers ----
@@ -281,7 +266,7 @@ public final class CudaBackend implements Backend {
     /** {@code y = x W^T} into row-major columns at {@code y} with row stride {@code ldy} (no bias). */
     private void linearInto(Buf x, int rows, Linear l, long y, int ldy) {
         // Row-major y = x W^T is column-major y^T = W x^T: W (row-major [out, in]) read transposed.
-        gemm.run(true, false, l.out(), rows, l.in(), d(param(l.weight())).at(0), l.in(), d(x).at(0), l.in(), 0f, y, ldy);
+        api.gemm(true, false, l.out(), rows, l.in(), d(param(l.weight())).at(0), l.in(), d(x).at(0), l.in(), 0f, y, ldy);
     }
 
     @Override
@@ -300,19 +285,20 @@ public final class CudaBackend implements Backend {
         int in = l.in(), out = l.out();
         long w = d(param(l.weight())).at(0), dyAt = d(dy).at(dyOff);
         // dx = dy W: column-major dx^T = W^T dy^T.
-        if (dx != null) gemm.run(false, false, in, rows, out, w, in, dyAt, ldy, accumulateDx ? 1f : 0f, d(dx).at(0), in);
+        if (dx != null) api.gemm(false, false, in, rows, out, w, in, dyAt, ldy, accumulateDx ? 1f : 0f, d(dx).at(0), in);
         // dW += dy^T x: column-major dW^T = x^T dy.
-        gemm.run(false, true, in, out, rows, d(x).at(0), in, dyAt, ldy, 1f, d(dW).at(0), in);
+        api.gemm(false, true, in, out, rows, d(x).at(0), in, dyAt, ldy, 1f, d(dW).at(0), in);
         // db += dy^T 1: a GEMM with a column of ones.
-        if (db != null) gemm.run(false, false, out, 1, rows, dyAt, ldy, ones(rows), rows, 1f, d(db).at(0), out);
+        if (db != null) api.gemm(false, false, out, 1, rows, dyAt, ldy, ones(rows), rows, 1f, d(db).at(0), out);
     }
 
     private synchronized long ones(int n) {
-        if (ones == null || ones.bytes() < 4L * n) {
-            if (ones != null) ones.close();
+        if (ones == null || ones.size() < n) {
+            if (ones != null) api.free(ones.address());
             float[] h = new float[Math.max(n, 4096)];
             Arrays.fill(h, 1f);
-            ones = DeviceMemory.of(h);
+            ones = new DevBuf(api.malloc(4L * h.length), h.length);
+            api.upload(h, ones.address());
         }
         return ones.address();
     }
@@ -378,8 +364,8 @@ public final class CudaBackend implements Backend {
         int blocks = (n + THREADS - 1) / THREADS;
         // Called between passes (gradient clipping), so its scratch is the backend's own, reused.
         if (partials == null || partials.size() < blocks) {
-            if (partials != null) partials.mem().close();
-            partials = new DevBuf(new DeviceMemory(4L * blocks), blocks);
+            if (partials != null) api.free(partials.address());
+            partials = new DevBuf(api.malloc(4L * blocks), blocks);
         }
         launch("sum_squares", blocks, 1, THREADS, addr(x), (long) n, addr(partials));
         float[] h = download(partials, new float[blocks]);
@@ -409,13 +395,13 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void attention(AttentionShape s, Buf qkv, int[] mask, Buf context, Buf probs, float p, long seed, long site, Mask keep) {
-        new CudaAttention(this, gemm, s).forward(d(qkv), mask, d(context), probs == null ? d(floats(s.batch() * s.heads() * s.seq() * s.seq())) : d(probs),
+        new CudaAttention(this, api, s).forward(d(qkv), mask, d(context), probs == null ? d(floats(s.batch() * s.heads() * s.seq() * s.seq())) : d(probs),
                 p, seed, site, keep);
     }
 
     @Override
     public void attentionBackward(AttentionShape s, Buf qkv, Buf probs, Mask keep, float p, Buf dContext, Buf dqkv) {
-        new CudaAttention(this, gemm, s).backward(d(qkv), d(probs), keep, p, d(dContext), d(dqkv));
+        new CudaAttention(this, api, s).backward(d(qkv), d(probs), keep, p, d(dContext), d(dqkv));
     }
 
     /** For {@link CudaAttention}: launches a kernel of this backend. */
@@ -470,7 +456,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void synchronize() {
-        Cuda.check(cudart.cudaDeviceSynchronize(), "running queued work on " + device);
+        api.synchronize();
     }
 
     @Override
@@ -480,11 +466,10 @@ public final class CudaBackend implements Backend {
         // Parameters read later must still see the trained values.
         for (Map.Entry<Tensor, Param> e : params.entrySet()) if (e.getValue().deviceNewer) e.getKey().data();
         for (Arena a : arenas) a.close();
-        for (DeviceMemory m : owned) m.close();
-        for (Ints i : ints.values()) i.mem.close();
-        if (ones != null) ones.close();
-        if (partials != null) partials.mem().close();
-        gemm.close();
-        for (KernelModule m : new java.util.HashSet<>(kernelFile.values())) m.close();
+        for (long a : owned) api.free(a);
+        for (Ints i : ints.values()) api.free(i.address);
+        if (ones != null) api.free(ones.address());
+        if (partials != null) api.free(partials.address());
+        api.close();
     }
 }

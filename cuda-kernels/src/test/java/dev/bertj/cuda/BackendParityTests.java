@@ -1,0 +1,421 @@
+package dev.bertj.cuda;
+
+import dev.bertj.backend.Backend;
+import dev.bertj.backend.Backend.AttentionShape;
+import dev.bertj.backend.Buf;
+import dev.bertj.backend.Mask;
+import dev.bertj.cpu.CpuBackend;
+import dev.bertj.cpu.HostBuf;
+import dev.bertj.cpu.HostMask;
+import dev.bertj.model.BertClassifier;
+import dev.bertj.model.BertConfig;
+import dev.bertj.model.BertForSequenceClassification;
+import dev.bertj.model.BertModel;
+import dev.bertj.model.BertModelOutput;
+import dev.bertj.model.ClassifierOutput;
+import dev.bertj.model.TrainMode;
+import dev.bertj.nn.FusedLinear;
+import dev.bertj.nn.Gradients;
+import dev.bertj.nn.LayerNorm;
+import dev.bertj.nn.Linear;
+import dev.bertj.tensor.Tensor;
+import dev.bertj.tokenizer.Batch;
+import dev.bertj.train.AdamW;
+import dev.bertj.train.GradClip;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The GPU backend against the CPU backend (the reference): every operation, forward and backward,
+ * the full forward pass, a training step's gradients and updated weights. Subclasses supply the
+ * backend: on a real device ({@link CudaBackendTest}) or on the host emulation of the device
+ * ({@link EmulatedBackendTest}). Tolerances are absolute, on values of order 1: the two sides sum in
+ * different orders (cuBLAS, block reductions), so agreement is to float32 rounding, not bits; dropout
+ * masks, which come from the same counter hash, must agree exactly.
+ */
+abstract class BackendParityTests {
+    static final CpuBackend CPU = CpuBackend.get();
+    /** Per-operation tolerance: a few float32 roundings of sums over at most ~100 terms. */
+    static final float OP_TOL = 2e-5f;
+    /** Whole-model tolerance (2 layers, hidden 32). */
+    static final float MODEL_TOL = 2e-4f;
+
+    /** A fresh GPU-side backend (fp32). */
+    abstract CudaBackend backend();
+
+    private CudaBackend gpu;
+
+    CudaBackend gpu() {
+        if (gpu == null) gpu = backend();
+        return gpu;
+    }
+
+    @AfterEach
+    void close() {
+        if (gpu != null) gpu.close();
+        gpu = null;
+    }
+
+    static float[] randn(SplittableRandom r, int n, double mean, double sd) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            double u = r.nextDouble(1e-12, 1), v = r.nextDouble();
+            a[i] = (float) (mean + sd * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v));
+        }
+        return a;
+    }
+
+    static void assertClose(String what, float[] expected, float[] actual, float tol) {
+        assertEquals(expected.length, actual.length, what + ": length");
+        double worst = 0;
+        int at = -1;
+        for (int i = 0; i < expected.length; i++) {
+            double e = Math.abs(expected[i] - actual[i]);
+            if (!(e <= worst)) {
+                worst = e;
+                at = i;
+            }
+        }
+        assertTrue(worst <= tol, what + ": max abs diff " + worst + " at " + at + " (cpu " + (at < 0 ? 0 : expected[at]) + ", gpu "
+                + (at < 0 ? 0 : actual[at]) + ") > " + tol);
+    }
+
+    float[] down(Buf b) {
+        return gpu().download(b, new float[b.size()]);
+    }
+
+    Buf up(float[] a) {
+        return gpu().upload(a);
+    }
+
+    static Buf h(float[] a) {
+        return new HostBuf(a.clone());
+    }
+
+    // ---- operations ----
+
+    @Test
+    void linearFusedAndBackward() {
+        SplittableRandom r = new SplittableRandom(1);
+        int rows = 7, in = 12, out = 10;
+        Linear l = new Linear(new Tensor(randn(r, out * in, 0, 0.5), out, in), new Tensor(randn(r, out, 0, 0.5), out));
+        Linear l2 = new Linear(new Tensor(randn(r, 6 * in, 0, 0.5), 6, in), new Tensor(randn(r, 6, 0, 0.5), 6));
+        float[] x = randn(r, rows * in, 0, 1);
+        for (boolean gelu : new boolean[] {false, true}) {
+            Buf yc = CPU.floats(rows * out), yg = gpu().floats(rows * out);
+            CPU.linear(h(x), rows, l, yc, gelu);
+            gpu().linear(up(x), rows, l, yg, gelu);
+            assertClose("linear gelu=" + gelu, HostBuf.of(yc), down(yg), OP_TOL);
+        }
+        FusedLinear f = new FusedLinear(List.of(l, l2));
+        Buf fc = CPU.floats(rows * 16), fg = gpu().floats(rows * 16);
+        CPU.linear(h(x), rows, f, fc);
+        gpu().linear(up(x), rows, f, fg);
+        assertClose("fused linear", HostBuf.of(fc), down(fg), OP_TOL);
+
+        // Backward from a strided view (the second part's columns of a fused [rows, 16] gradient), dx accumulated.
+        float[] dy = randn(r, rows * 16, 0, 1), dx0 = randn(r, rows * in, 0, 1);
+        Buf dxc = h(dx0), dWc = CPU.gradient(6 * in), dbc = CPU.gradient(6);
+        Buf dxg = up(dx0), dWg = gpu().gradient(6 * in), dbg = gpu().gradient(6);
+        CPU.linearBackward(l2, h(x), h(dy), 10, 16, rows, dxc, true, dWc, dbc);
+        gpu().linearBackward(l2, up(x), up(dy), 10, 16, rows, dxg, true, dWg, dbg);
+        assertClose("linear dx", HostBuf.of(dxc), down(dxg), OP_TOL);
+        assertClose("linear dW", HostBuf.of(dWc), down(dWg), OP_TOL);
+        assertClose("linear db", HostBuf.of(dbc), down(dbg), OP_TOL);
+    }
+
+    @Test
+    void activationsAndTheirBackward() {
+        SplittableRandom r = new SplittableRandom(2);
+        int n = 1000;
+        float[] x = randn(r, n, 0, 2), d = randn(r, n, 0, 1);
+        for (String act : List.of("gelu", "relu", "tanh")) {
+            Buf c = h(x), g = up(x);
+            CPU.activation(act, c, n);
+            gpu().activation(act, g, n);
+            assertClose(act, HostBuf.of(c), down(g), 1e-6f);
+        }
+        for (String act : List.of("gelu", "relu")) {
+            Buf c = h(d), g = up(d);
+            CPU.activationBackward(act, h(x), c, n);
+            gpu().activationBackward(act, up(x), g, n);
+            assertClose(act + " backward", HostBuf.of(c), down(g), 1e-6f);
+        }
+        float[] y = x.clone();
+        for (int i = 0; i < n; i++) y[i] = (float) Math.tanh(y[i]);
+        Buf c = h(d), g = up(d);
+        CPU.tanhBackward(h(y), c, n);
+        gpu().tanhBackward(up(y), g, n);
+        assertClose("tanh backward", HostBuf.of(c), down(g), 1e-6f);
+    }
+
+    @Test
+    void layerNormForwardAndBackward() {
+        SplittableRandom r = new SplittableRandom(3);
+        int rows = 9, hid = 40;
+        LayerNorm ln = new LayerNorm(new Tensor(randn(r, hid, 1, 0.3), hid), new Tensor(randn(r, hid, 0, 0.3), hid), 1e-12f);
+        float[] x = randn(r, rows * hid, 0.5, 2), res = randn(r, rows * hid, 0, 1), dy = randn(r, rows * hid, 0, 1);
+        Buf yc = CPU.floats(rows * hid), xc = CPU.floats(rows * hid), sc = CPU.floats(rows);
+        Buf yg = gpu().floats(rows * hid), xg = gpu().floats(rows * hid), sg = gpu().floats(rows);
+        CPU.layerNorm(h(x), h(res), rows, ln, yc, xc, sc);
+        gpu().layerNorm(up(x), up(res), rows, ln, yg, xg, sg);
+        assertClose("layernorm y", HostBuf.of(yc), down(yg), OP_TOL);
+        assertClose("layernorm xhat", HostBuf.of(xc), down(xg), OP_TOL);
+        assertClose("layernorm rstd", HostBuf.of(sc), down(sg), OP_TOL);
+        Buf dzc = CPU.floats(rows * hid), dgc = CPU.gradient(hid), dbc = CPU.gradient(hid);
+        Buf dzg = gpu().floats(rows * hid), dgg = gpu().gradient(hid), dbg = gpu().gradient(hid);
+        CPU.layerNormBackward(ln, xc, sc, h(dy), rows, dzc, dgc, dbc);
+        gpu().layerNormBackward(ln, xg, sg, up(dy), rows, dzg, dgg, dbg);
+        assertClose("layernorm dz", HostBuf.of(dzc), down(dzg), OP_TOL);
+        assertClose("layernorm dgamma", HostBuf.of(dgc), down(dgg), OP_TOL);
+        assertClose("layernorm dbeta", HostBuf.of(dbc), down(dbg), OP_TOL);
+    }
+
+    @Test
+    void dropoutMasksAreTheCpusExactly() {
+        SplittableRandom r = new SplittableRandom(4);
+        int n = 5000;
+        float p = 0.1f;
+        float[] x = randn(r, n, 0, 1), d = randn(r, n, 0, 1);
+        Buf xc = h(x), xg = up(x);
+        Mask kc = CPU.mask(n), kg = gpu().mask(n);
+        CPU.dropout(xc, n, p, 42, 8 * 4096 + 9, kc);
+        gpu().dropout(xg, n, p, 42, 8 * 4096 + 9, kg);
+        assertArrayEquals(HostBuf.of(xc), down(xg), "dropout values");
+        Buf dc = h(d), dg = up(d);
+        CPU.dropoutBackward(dc, n, p, kc);
+        gpu().dropoutBackward(dg, n, p, kg);
+        assertArrayEquals(HostBuf.of(dc), down(dg), "dropout backward (the same mask)");
+        int dropped = 0;
+        for (boolean k : HostMask.of(kc)) if (!k) dropped++;
+        assertTrue(dropped > 300 && dropped < 700, "about 10% dropped, got " + dropped);
+    }
+
+    @Test
+    void elementwiseAndRowCopies() {
+        SplittableRandom r = new SplittableRandom(5);
+        int n = 777;
+        float[] a = randn(r, n, 0, 1), b = randn(r, n, 0, 1);
+        Buf ac = h(a), ag = up(a);
+        CPU.add(ac, h(b), n);
+        gpu().add(ag, up(b), n);
+        CPU.scale(ac, n, 0.37f);
+        gpu().scale(ag, n, 0.37f);
+        CPU.divide(ac, n, 3f);
+        gpu().divide(ag, n, 3f);
+        assertArrayEquals(HostBuf.of(ac), down(ag), "add, scale, divide are exact");
+        assertEquals(CPU.sumSquares(ac, n), gpu().sumSquares(ag, n), 1e-4 * CPU.sumSquares(ac, n), "sum of squares");
+        // [CLS] gather from [3, 5, 8] and scatter-add back.
+        float[] hidden = randn(r, 3 * 5 * 8, 0, 1), cls = randn(r, 3 * 8, 0, 1);
+        Buf gc = CPU.floats(24), gg = gpu().floats(24);
+        CPU.copyRows(h(hidden), 0, 40, gc, 0, 8, 3, 8, false);
+        gpu().copyRows(up(hidden), 0, 40, gg, 0, 8, 3, 8, false);
+        assertArrayEquals(HostBuf.of(gc), down(gg), "gather");
+        Buf hc = h(hidden), hg = up(hidden);
+        CPU.copyRows(h(cls), 0, 8, hc, 8, 40, 3, 8, true);
+        gpu().copyRows(up(cls), 0, 8, hg, 8, 40, 3, 8, true);
+        assertArrayEquals(HostBuf.of(hc), down(hg), "scatter-add at an offset");
+    }
+
+    @Test
+    void embeddingsAndPoolingAndLoss() {
+        SplittableRandom r = new SplittableRandom(6);
+        int batch = 3, seq = 5, hid = 8, vocab = 11;
+        Tensor word = new Tensor(randn(r, vocab * hid, 0, 1), vocab, hid), pos = new Tensor(randn(r, 16 * hid, 0, 1), 16, hid);
+        Tensor type = new Tensor(randn(r, 2 * hid, 0, 1), 2, hid);
+        int[] ids = {2, 5, 5, 7, 3, 2, 9, 3, 0, 0, 2, 1, 1, 1, 3}, types = {0, 0, 0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 1, 1, 1};
+        int[] mask = {1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 0};
+        Buf ec = CPU.floats(batch * seq * hid), eg = gpu().floats(batch * seq * hid);
+        CPU.embeddings(ids, types, batch, seq, word, pos, type, ec);
+        gpu().embeddings(ids, types, batch, seq, word, pos, type, eg);
+        assertClose("embeddings", HostBuf.of(ec), down(eg), 1e-6f);
+        float[] dOut = randn(r, batch * seq * hid, 0, 1);
+        Buf[] c = {CPU.gradient(vocab * hid), CPU.gradient(16 * hid), CPU.gradient(2 * hid)};
+        Buf[] g = {gpu().gradient(vocab * hid), gpu().gradient(16 * hid), gpu().gradient(2 * hid)};
+        CPU.embeddingsBackward(ids, types, batch, seq, hid, h(dOut), c[0], c[1], c[2]);
+        gpu().embeddingsBackward(ids, types, batch, seq, hid, up(dOut), g[0], g[1], g[2]);
+        for (int i = 0; i < 3; i++) assertClose("embedding table gradient " + i, HostBuf.of(c[i]), down(g[i]), OP_TOL);
+
+        Buf mc = CPU.floats(batch * hid), mg = gpu().floats(batch * hid);
+        CPU.meanPool(ec, mask, batch, seq, hid, mc);
+        gpu().meanPool(eg, mask, batch, seq, hid, mg);
+        assertClose("mean pool", HostBuf.of(mc), down(mg), 1e-6f);
+        float[] df = randn(r, batch * hid, 0, 1);
+        Buf dhc = CPU.floats(batch * seq * hid), dhg = gpu().floats(batch * seq * hid);
+        CPU.meanPoolBackward(h(df), mask, batch, seq, hid, dhc);
+        gpu().meanPoolBackward(up(df), mask, batch, seq, hid, dhg);
+        assertClose("mean pool backward", HostBuf.of(dhc), down(dhg), 1e-6f);
+
+        float[] logits = randn(r, 4 * 3, 0, 2);
+        int[] labels = {2, -100, 0, 1};
+        Buf dlc = CPU.floats(12), dlg = gpu().floats(12);
+        float lc = CPU.crossEntropy(h(logits), 4, 3, labels, dlc), lg = gpu().crossEntropy(up(logits), 4, 3, labels, dlg);
+        assertEquals(lc, lg, 1e-6f, "cross-entropy loss");
+        assertClose("cross-entropy gradient", HostBuf.of(dlc), down(dlg), 1e-7f);
+    }
+
+    @Test
+    void attentionWithPaddingAndDropout() {
+        SplittableRandom r = new SplittableRandom(7);
+        AttentionShape s = new AttentionShape(2, 6, 3, 4);
+        int rows = 12, hid = 12, n = 2 * 3 * 36;
+        int[] mask = {1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1};
+        float[] qkv = randn(r, rows * 3 * hid, 0, 1), dctx = randn(r, rows * hid, 0, 1);
+        for (float p : new float[] {0f, 0.2f}) {
+            Buf cc = CPU.floats(rows * hid), pc = CPU.floats(n), cg = gpu().floats(rows * hid), pg = gpu().floats(n);
+            Mask kc = p > 0 ? CPU.mask(n) : null, kg = p > 0 ? gpu().mask(n) : null;
+            CPU.attention(s, h(qkv), mask, cc, pc, p, 3, 77, kc);
+            gpu().attention(s, up(qkv), mask, cg, pg, p, 3, 77, kg);
+            assertClose("attention context p=" + p, HostBuf.of(cc), down(cg), OP_TOL);
+            assertClose("attention probabilities p=" + p, HostBuf.of(pc), down(pg), 1e-6f);
+            Buf dc = CPU.floats(rows * 3 * hid), dg = gpu().floats(rows * 3 * hid);
+            CPU.attentionBackward(s, h(qkv), pc, kc, p, h(dctx), dc);
+            gpu().attentionBackward(s, up(qkv), pg, kg, p, up(dctx), dg);
+            assertClose("attention dqkv p=" + p, HostBuf.of(dc), down(dg), OP_TOL);
+        }
+        // Inference without probabilities out.
+        Buf cc = CPU.floats(rows * hid), cg = gpu().floats(rows * hid);
+        CPU.attention(s, h(qkv), null, cc, null, 0f, 0, 0, null);
+        gpu().attention(s, up(qkv), null, cg, null, 0f, 0, 0, null);
+        assertClose("attention without mask", HostBuf.of(cc), down(cg), OP_TOL);
+    }
+
+    @Test
+    void adamwMatchesTheCpuStep() {
+        SplittableRandom r = new SplittableRandom(8);
+        int n = 300;
+        float[] p = randn(r, n, 0, 1), g = randn(r, n, 0, 1), m = randn(r, n, 0, 0.1), v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = Math.abs(randn(r, 1, 0, 0.01)[0]);
+        Buf pc = h(p), mc = h(m), vc = h(v), pg = up(p), mg = up(m), vg = up(v);
+        CPU.adamw(pc, h(g), mc, vc, n, 0.99f, 0.9f, 0.1f, 0.999f, 0.001f, -1e-3f, 0.03f, 1e-8f);
+        gpu().adamw(pg, up(g), mg, vg, n, 0.99f, 0.9f, 0.1f, 0.999f, 0.001f, -1e-3f, 0.03f, 1e-8f);
+        assertArrayEquals(HostBuf.of(pc), down(pg), "parameters (same float operations, IEEE sqrt and divide)");
+        assertArrayEquals(HostBuf.of(mc), down(mg), "first moments");
+        assertArrayEquals(HostBuf.of(vc), down(vg), "second moments");
+    }
+
+    // ---- the model ----
+
+    static BertConfig config() {
+        return BertConfig.of(Map.of("vocab_size", 23L, "hidden_size", 32L, "num_hidden_layers", 2L, "num_attention_heads", 4L,
+                "intermediate_size", 48L, "max_position_embeddings", 16L, "type_vocab_size", 2L));
+    }
+
+    /** Every weight of {@code names}, random (larger than BERT's init, so that differences show), as fresh tensors. */
+    static Map<String, Tensor> weights(Map<String, Tensor> names, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        Map<String, Tensor> w = new LinkedHashMap<>();
+        names.forEach((k, t) -> w.put(k, new Tensor(randn(r, t.size(), k.contains("LayerNorm.weight") ? 1 : 0, 0.2), t.shape())));
+        return w;
+    }
+
+    static Map<String, Tensor> copy(Map<String, Tensor> w) {
+        Map<String, Tensor> c = new LinkedHashMap<>();
+        w.forEach((k, t) -> c.put(k, new Tensor(t.data().clone(), t.shape())));
+        return c;
+    }
+
+    static Batch batch(int[] labels) {
+        int[] ids = {2, 5, 5, 7, 3, 2, 9, 3, 2, 12, 22, 3, 0, 0, 2, 8, 8, 3, 0, 0, 0};
+        int[] mask = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 0, 0, 0};
+        int[] types = new int[21];
+        for (int i = 4; i < 7; i++) types[i] = 1;
+        return new Batch(3, 7, ids, types, mask, labels);
+    }
+
+    @Test
+    void forwardMatchesCpu() {
+        BertConfig c = config();
+        Map<String, Tensor> w = weights(BertModel.of(c, Map.of(), 1).parameters(), 11);
+        BertModel cpu = BertModel.of(c, copy(w), 1), gpuModel = BertModel.of(c, copy(w), 1).to(gpu());
+        Batch b = batch(null);
+        for (boolean extras : new boolean[] {false, true}) {
+            BertModelOutput oc = cpu.forward(b.inputIds(), b.tokenTypeIds(), b.attentionMask(), 3, 7, extras, extras);
+            BertModelOutput og = gpuModel.forward(b.inputIds(), b.tokenTypeIds(), b.attentionMask(), 3, 7, extras, extras);
+            assertClose("last_hidden_state", oc.lastHiddenState().data(), og.lastHiddenState().data(), MODEL_TOL);
+            assertClose("pooler_output", oc.poolerOutput().data(), og.poolerOutput().data(), MODEL_TOL);
+            assertEquals(oc.hiddenStates().size(), og.hiddenStates().size());
+            for (int i = 0; i < oc.hiddenStates().size(); i++) {
+                assertClose("hidden_states " + i, oc.hiddenStates().get(i).data(), og.hiddenStates().get(i).data(), MODEL_TOL);
+            }
+            for (int i = 0; i < oc.attentions().size(); i++) {
+                assertClose("attentions " + i, oc.attentions().get(i).data(), og.attentions().get(i).data(), MODEL_TOL);
+            }
+        }
+    }
+
+    @Test
+    void trainingStepGradientsAndUpdatedWeightsMatchCpu() {
+        BertConfig c = config().withLabels(List.of("a", "b", "c"));
+        Map<String, Tensor> w = weights(BertForSequenceClassification.of(c, Map.of(), 3, 1).parameters(), 12);
+        Map<String, Tensor> stripped = new LinkedHashMap<>();
+        w.forEach((k, t) -> stripped.put(k.startsWith("bert.") ? k.substring(5) : k, t));
+        BertForSequenceClassification cpu = BertForSequenceClassification.of(c, copy(stripped), 3, 1);
+        BertForSequenceClassification gm = BertForSequenceClassification.of(c, copy(stripped), 3, 1).to(gpu());
+        Batch b = batch(new int[] {2, 0, 1});
+        TrainMode mode = new TrainMode(42, 3, true);
+        Gradients gc = new Gradients(), gg = new Gradients(gm.bert().backend());
+        ClassifierOutput oc = cpu.trainStep(b, mode, gc), og = gm.trainStep(b, mode, gg);
+        assertEquals(oc.loss(), og.loss(), 1e-5f, "loss (dropout on, the same masks)");
+        assertClose("logits", oc.logits().data(), og.logits().data(), MODEL_TOL);
+        assertEquals(gc.asMap().keySet(), gg.asMap().keySet(), "the same gradients exist");
+        for (String name : gc.asMap().keySet()) assertClose("gradient " + name, gc.get(name), gg.get(name), MODEL_TOL);
+
+        double nc = GradClip.clipGlobalNorm(gc, 1.0), ng = GradClip.clipGlobalNorm(gg, 1.0);
+        assertEquals(nc, ng, 1e-4 * nc, "gradient norm");
+        AdamW ac = new AdamW(cpu.parameters(), 0.01, AdamW.hfNoDecay());
+        AdamW ag = new AdamW(gm.parameters(), 0.01, AdamW.hfNoDecay(), gm.bert().backend());
+        ac.step(gc, 1e-3);
+        ag.step(gg, 1e-3);
+        Map<String, Tensor> pc = cpu.parameters(), pg = gm.parameters();
+        // AdamW's first step moves each weight by about lr whatever the gradient's size, so weights agree to
+        // lr-relative tolerance where a gradient is nearly zero and its sign could differ by rounding.
+        for (String name : pc.keySet()) assertClose("updated " + name, pc.get(name).data(), pg.get(name).data(), 2.5e-3f);
+        assertEquals(ac.state().keySet(), ag.state().keySet());
+    }
+
+    @Test
+    void customHeadTrainingStepMatchesCpu() {
+        BertConfig c = config().with("ff_output_dim", 16L).with("n_classes", 2L).with("ff_dropout", 0.1).with("cls_only", false)
+                .with("average_all", true).with("pooler", false);
+        BertModel shape = BertModel.of(c, Map.of(), 1);
+        Map<String, Tensor> w = weights(BertClassifier.of(shape, Map.of(), 1).parameters(), 13);
+        BertClassifier cpu = BertClassifier.of(BertModel.of(c, copy(w), 1), copy(w), 1);
+        BertClassifier gm = BertClassifier.of(BertModel.of(c, copy(w), 1), copy(w), 1).to(gpu());
+        Batch b = batch(new int[] {1, 0, 1});
+        TrainMode mode = new TrainMode(5, 0, true);
+        Gradients gc = new Gradients(), gg = new Gradients(gpu());
+        assertEquals(cpu.trainStep(b, mode, gc).loss(), gm.trainStep(b, mode, gg).loss(), 1e-5f, "loss");
+        for (String name : gc.asMap().keySet()) assertClose("gradient " + name, gc.get(name), gg.get(name), MODEL_TOL);
+        assertClose("inference logits", cpu.forward(b).logits().data(), gm.forward(b).logits().data(), MODEL_TOL);
+    }
+
+    @Test
+    void trainingStepsReuseDeviceMemory() {
+        BertConfig c = config().withLabels(List.of("a", "b"));
+        BertForSequenceClassification gm = BertForSequenceClassification.of(c, Map.of(), 2, 1).to(gpu());
+        Gradients g = new Gradients(gpu());
+        AdamW opt = new AdamW(gm.parameters(), 0.01, AdamW.hfNoDecay(), gpu());
+        long[] inUse = new long[6];
+        for (int step = 0; step < 6; step++) {
+            gm.trainStep(batch(new int[] {1, 0, 1}), new TrainMode(1, step, true), g);
+            opt.step(g, 1e-3);
+            g.zero();
+            gm.forward(batch(null));
+            inUse[step] = bytesInUse();
+        }
+        assertEquals(inUse[2], inUse[5], "device memory after steps 3..6 (a leak grows it every step)");
+    }
+
+    /** Device memory in use now (allocations on the emulation, bytes from the driver on a GPU). */
+    abstract long bytesInUse();
+}
