@@ -22,6 +22,10 @@ import dev.bertj.tensor.Tensor;
 import dev.bertj.tokenizer.Batch;
 import dev.bertj.train.AdamW;
 import dev.bertj.train.GradClip;
+import dev.bertj.train.Metrics;
+import dev.bertj.train.TaskModel;
+import dev.bertj.train.Trainer;
+import dev.bertj.tokenizer.BertTokenizer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -414,6 +418,38 @@ abstract class BackendParityTests {
             inUse[step] = bytesInUse();
         }
         assertEquals(inUse[2], inUse[5], "device memory after steps 3..6 (a leak grows it every step)");
+    }
+
+    @Test
+    void shortFineTuneReachesTheCpusAccuracy() throws Exception {
+        List<String> words = List.of("apple", "pear", "plum", "fig", "car", "bus", "train", "bike");
+        List<String> tokens = new java.util.ArrayList<>(List.of("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"));
+        tokens.addAll(words);
+        BertTokenizer tok = BertTokenizer.builder().tokens(tokens).build();
+        java.util.function.LongFunction<List<Trainer.Example>> data = seed -> {
+            java.util.Random r = new java.util.Random(seed);
+            List<Trainer.Example> out = new java.util.ArrayList<>();
+            for (int i = 0; i < 64; i++) {
+                int label = r.nextInt(2);
+                StringBuilder sb = new StringBuilder();
+                for (int k = 0, len = 3 + r.nextInt(6); k < len; k++) sb.append(words.get(label * 4 + r.nextInt(4))).append(' ');
+                out.add(new Trainer.Example(sb.toString(), null, label));
+            }
+            return out;
+        };
+        BertConfig c = BertConfig.of(Map.of("vocab_size", 13L, "hidden_size", 16L, "num_hidden_layers", 2L,
+                "num_attention_heads", 2L, "intermediate_size", 24L, "max_position_embeddings", 16L));
+        Trainer.Settings settings = new Trainer.Settings(3, 0, 8, 1, 5e-3, 0.1, 0.01, 1.0, 16, 42);
+        Trainer cpu = new Trainer(TaskModel.of(BertForSequenceClassification.of(c, Map.of(), 2, 7)), tok, settings, null);
+        Trainer gt = new Trainer(TaskModel.of(BertForSequenceClassification.of(c, Map.of(), 2, 7).to(gpu())), tok, settings, null);
+        List<Trainer.Example> train = data.apply(1), test = data.apply(2);
+        cpu.train(train, null, null);
+        gt.train(train, null, null);
+        Metrics mc = cpu.evaluate(test), mg = gt.evaluate(test);
+        assertTrue(mc.accuracy() > 0.9, "the task is learnt on the CPU: " + mc.accuracy());
+        assertEquals(mc.accuracy(), mg.accuracy(), 1e-9, "test accuracy, CPU vs GPU");
+        List<Double> lc = cpu.lossCurve(), lg = gt.lossCurve();
+        for (int i = 0; i < lc.size(); i++) assertEquals(lc.get(i), lg.get(i), 1e-3, "training loss at step " + (i + 1));
     }
 
     /** Device memory in use now (allocations on the emulation, bytes from the driver on a GPU). */

@@ -2,14 +2,14 @@ package dev.bertj.cuda;
 
 import org.bytedeco.cuda.global.cudart;
 import org.bytedeco.javacpp.SizeTPointer;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** {@link BackendParityTests} on a real CUDA device at fp32; skipped, with the reason, where there is none. */
 class CudaBackendTest extends BackendParityTests {
-    @BeforeAll
-    static void needsDevice() {
+    @BeforeEach
+    void needsDevice() {
         Cuda.Status s = Cuda.status();
         assumeTrue(s.available(), s.reason());
     }
