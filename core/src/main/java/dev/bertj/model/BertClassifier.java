@@ -217,24 +217,18 @@ public final class BertClassifier {
     /** Logits, and the loss when {@code batch} has labels. Inference mode (no dropout). */
     public ClassifierOutput forward(Batch batch) {
         BertModelOutput out = bert.forward(batch);
-        Backend be = bert.backend();
         int b = batch.batchSize(), h = bert.config().hiddenSize(), n = head3.out();
         float[] logits = new float[b * n];
-        float loss;
-        synchronized (BertModel.lock(be)) {
-            bert.inferenceArena().activate();
-            try {
-                Buf f = features(be, be.upload(out.lastHiddenState().data()), be.upload(out.poolerOutput().data()), batch, be.floats(b * h));
-                Buf mid = be.floats(b * head0.out()), l = be.resultBuffer(logits);
-                be.linear(f, b, head0, mid, false);
-                be.activation("relu", mid, b * head0.out());
-                be.linear(mid, b, head3, l, false);
-                loss = batch.labels() == null ? Float.NaN : be.crossEntropy(l, b, n, batch.labels(), null);
-                be.download(l, logits);
-            } finally {
-                Arena.deactivate();
-            }
-        }
+        float loss = bert.headInference(logits, (be, host) -> {
+            Buf f = features(be, be.upload(out.lastHiddenState().data()), be.upload(out.poolerOutput().data()), batch, be.floats(b * h));
+            Buf mid = be.floats(b * head0.out()), l = be.resultBuffer(host);
+            be.linear(f, b, head0, mid, false);
+            be.activation("relu", mid, b * head0.out());
+            be.linear(mid, b, head3, l, false);
+            float lossValue = batch.labels() == null ? Float.NaN : be.crossEntropy(l, b, n, batch.labels(), null);
+            be.download(l, host);
+            return lossValue;
+        });
         return new ClassifierOutput(new Tensor(logits, b, n), loss);
     }
 }

@@ -83,21 +83,15 @@ public final class BertForSequenceClassification {
     /** Logits, and the loss when {@code batch} has labels. Inference mode (no dropout). */
     public ClassifierOutput forward(Batch batch) {
         BertModelOutput out = bert.forward(batch);
-        Backend be = bert.backend();
         int b = batch.batchSize();
         float[] logits = new float[b * numLabels];
-        float loss;
-        synchronized (BertModel.lock(be)) {
-            bert.inferenceArena().activate();
-            try {
-                Buf l = be.resultBuffer(logits);
-                be.linear(be.upload(out.poolerOutput().data()), b, classifier, l, false);
-                loss = batch.labels() == null ? Float.NaN : be.crossEntropy(l, b, numLabels, batch.labels(), null);
-                be.download(l, logits);
-            } finally {
-                Arena.deactivate();
-            }
-        }
+        float loss = bert.headInference(logits, (be, host) -> {
+            Buf l = be.resultBuffer(host);
+            be.linear(be.upload(out.poolerOutput().data()), b, classifier, l, false);
+            float lossValue = batch.labels() == null ? Float.NaN : be.crossEntropy(l, b, numLabels, batch.labels(), null);
+            be.download(l, host);
+            return lossValue;
+        });
         return new ClassifierOutput(new Tensor(logits, b, numLabels), loss);
     }
 

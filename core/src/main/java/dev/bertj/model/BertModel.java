@@ -75,12 +75,27 @@ public final class BertModel {
         return this;
     }
 
+    /** What a head computes on the backend after the encoder's forward. */
+    interface HeadInference {
+        /** Writes the logits into {@code logits} (a host array) and returns the loss, or NaN without labels. */
+        float run(Backend be, float[] logits);
+    }
+
     /**
-     * The calling thread's inference arena: a head's layers after {@link #forward} allocate there too,
-     * so their buffers are recycled with the encoder's at the next call.
+     * Runs a head's inference layers on this model's backend, allocating from the calling thread's
+     * inference arena (recycled with the encoder's buffers at the next call; a GPU runs one at a time).
      */
-    Arena inferenceArena() {
-        return placement.infer().get();
+    float headInference(float[] logits, HeadInference head) {
+        Placement pl = placement;
+        Backend be = pl.backend();
+        synchronized (lock(be)) {
+            pl.infer().get().activate();
+            try {
+                return head.run(be, logits);
+            } finally {
+                Arena.deactivate();
+            }
+        }
     }
 
     /** The device the model runs on. */

@@ -82,4 +82,33 @@ class ModelCommandsTest {
         assertEquals(1, missing.status());
         assertTrue(missing.err().contains("no/such/dir"), missing.err());
     }
+
+    /**
+     * Without the GPU backend on the class path (this module has only bertj-core), each model command given
+     * {@code --device cuda} stops with one sentence naming what is missing, before reading input or writing
+     * output; {@code --device cpu} runs as before.
+     */
+    @Test
+    void deviceCudaWithoutTheGpuBackendSaysWhatIsMissing() throws Exception {
+        Path out = Files.createTempDirectory("bertj-forward");
+        List<String[]> commands = List.of(
+                new String[] {"forward", "--model", dir.toString(), "--out", out.toString(), "--device", "cuda"},
+                new String[] {"embed", "--model", dir.toString(), "--device", "cuda:0"},
+                new String[] {"classify", "--model", dir.toString(), "--device", "cuda"},
+                new String[] {"train", "--model", dir.toString(), "--train", "no-such.jsonl", "--out", out.toString(), "--device", "cuda"});
+        for (String[] c : commands) {
+            TokenizeCommandTest.Result r = TokenizeCommandTest.run("\"x\"\n", c);
+            assertEquals(1, r.status(), c[0] + ": " + r.err());
+            assertEquals(1, r.err().strip().lines().count(), c[0] + " prints one line: " + r.err());
+            assertTrue(r.err().contains("cannot use device cuda:0") || r.err().contains("needs the GPU backend bertj-cuda"), r.err());
+        }
+        try (var files = Files.list(out)) {
+            assertEquals(0, files.count(), "nothing written");
+        }
+        TokenizeCommandTest.Result bad = TokenizeCommandTest.run("\"x\"\n", "embed", "--model", dir.toString(), "--device", "tpu");
+        assertEquals(2, bad.status());
+        assertTrue(bad.err().contains("use cpu, cuda or cuda:N"), bad.err());
+        TokenizeCommandTest.Result cpu = TokenizeCommandTest.run("\"x\"\n", "embed", "--model", dir.toString(), "--device", "cpu");
+        assertEquals(0, cpu.status(), cpu.err());
+    }
 }
