@@ -124,6 +124,13 @@ public interface Backend extends AutoCloseable {
     /** The sum of squares of {@code x[0, n)}. */
     double sumSquares(Buf x, int n);
 
+    /** {@link #sumSquares(Buf, int)} of each whole buffer (a GPU reads all of them back at once). */
+    default double[] sumSquares(java.util.List<Buf> xs) {
+        double[] out = new double[xs.size()];
+        for (int i = 0; i < out.length; i++) out[i] = sumSquares(xs.get(i), xs.get(i).size());
+        return out;
+    }
+
     /**
      * Copies (or with {@code accumulate} adds) {@code rows} rows of {@code width} floats: row r from
      * {@code src[srcOff + r * srcStride]} to {@code dst[dstOff + r * dstStride]}. [CLS] gathers and scatters.

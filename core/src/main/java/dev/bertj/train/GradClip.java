@@ -6,7 +6,9 @@ import dev.bertj.backend.Buf;
 import dev.bertj.cpu.HostBuf;
 import dev.bertj.nn.Gradients;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** Gradient clipping as {@code torch.nn.utils.clip_grad_norm_} (the L2 norm, its default). */
@@ -45,16 +47,15 @@ public final class GradClip {
     }
 
     private static double clip(Backend be, Map<String, Buf> grads, double maxNorm) {
+        List<Buf> present = new ArrayList<>();
+        for (Buf g : grads.values()) if (g != null) present.add(g);
+        if (present.isEmpty()) return 0.0;
         double sumSq = 0;
-        boolean any = false;
-        for (Buf g : grads.values()) {
-            if (g == null) continue;
-            any = true;
+        for (double sq : be.sumSquares(present)) {
             // Each gradient's norm is rounded to float, as PyTorch's per-tensor norm is.
-            double n = (float) Math.sqrt(be.sumSquares(g, g.size()));
+            double n = (float) Math.sqrt(sq);
             sumSq += n * n;
         }
-        if (!any) return 0.0;
         float total = (float) Math.sqrt(sumSq);
         // PyTorch evaluates max_norm / tensor as tensor.reciprocal() * max_norm (Tensor.__rdiv__).
         float coef = (1f / (total + (float) 1e-6)) * (float) maxNorm;

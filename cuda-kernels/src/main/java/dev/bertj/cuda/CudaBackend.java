@@ -360,18 +360,42 @@ public final class CudaBackend implements Backend {
     @Override public void divide(Buf x, int n, float dv) { elementwise("divide_in_place", n, addr(x), (long) n, dv); }
 
     @Override
-    public synchronized double sumSquares(Buf x, int n) {
-        int blocks = (n + THREADS - 1) / THREADS;
+    public double sumSquares(Buf x, int n) {
+        return sumSquares(List.of(x), new int[] {n})[0];
+    }
+
+    @Override
+    public double[] sumSquares(List<Buf> xs) {
+        int[] n = new int[xs.size()];
+        for (int i = 0; i < n.length; i++) n[i] = xs.get(i).size();
+        return sumSquares(xs, n);
+    }
+
+    /** Per-block partial sums of every buffer into one scratch array, read back once; each buffer's partials summed in double. */
+    private synchronized double[] sumSquares(List<Buf> xs, int[] n) {
+        int total = 0;
+        for (int v : n) total += (v + THREADS - 1) / THREADS;
         // Called between passes (gradient clipping), so its scratch is the backend's own, reused.
-        if (partials == null || partials.size() < blocks) {
+        if (partials == null || partials.size() < Math.max(total, 1)) {
             if (partials != null) api.free(partials.address());
-            partials = new DevBuf(api.malloc(4L * blocks), blocks);
+            partials = new DevBuf(api.malloc(4L * Math.max(total, 1)), Math.max(total, 1));
         }
-        launch("sum_squares", blocks, 1, THREADS, addr(x), (long) n, addr(partials));
-        float[] h = download(partials, new float[blocks]);
-        double s = 0;
-        for (float v : h) s += v;
-        return s;
+        int at = 0;
+        for (int i = 0; i < n.length; i++) {
+            int blocks = (n[i] + THREADS - 1) / THREADS;
+            if (blocks > 0) launch("sum_squares", blocks, 1, THREADS, addr(xs.get(i)), (long) n[i], partials.at(at));
+            at += blocks;
+        }
+        float[] h = new float[total];
+        if (total > 0) api.download(partials.address(), h);
+        double[] out = new double[n.length];
+        at = 0;
+        for (int i = 0; i < n.length; i++) {
+            int blocks = (n[i] + THREADS - 1) / THREADS;
+            for (int b = 0; b < blocks; b++) out[i] += h[at + b];
+            at += blocks;
+        }
+        return out;
     }
 
     @Override

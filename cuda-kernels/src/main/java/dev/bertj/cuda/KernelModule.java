@@ -6,9 +6,6 @@ import org.bytedeco.cuda.global.cudart;
 import org.bytedeco.cuda.global.nvrtc;
 import org.bytedeco.cuda.nvrtc._nvrtcProgram;
 import org.bytedeco.javacpp.BytePointer;
-import org.bytedeco.javacpp.DoublePointer;
-import org.bytedeco.javacpp.FloatPointer;
-import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
@@ -29,9 +26,15 @@ public final class KernelModule implements AutoCloseable {
     private final CUmod_st module = new CUmod_st();
     private final Map<String, CUfunc_st> functions = new HashMap<>();
     private final String file;
+    private static final int MAX_ARGS = 32;
+    /** The launch arguments' values, 8 bytes each, and the pointers to them that cuLaunchKernel takes. */
+    private final LongPointer argValues = new LongPointer(MAX_ARGS);
+    private final java.nio.ByteBuffer argBytes = argValues.asByteBuffer().order(java.nio.ByteOrder.nativeOrder());
+    private final PointerPointer<Pointer> argPointers = new PointerPointer<>(MAX_ARGS);
 
     private KernelModule(String file, String ptx) {
         this.file = file;
+        for (int i = 0; i < MAX_ARGS; i++) argPointers.put(i, DeviceMemory.at(argValues.address() + 8L * i));
         try (BytePointer image = new BytePointer(ptx.getBytes(StandardCharsets.UTF_8))) {
             Cuda.check(cudart.cuModuleLoadData(module, image), "loading " + file);
         }
@@ -108,31 +111,36 @@ public final class KernelModule implements AutoCloseable {
      * As {@link #launch} without waiting: the kernel is queued on the default stream, after the work
      * before it (cuBLAS included) and before copies back to the host, which wait for it.
      */
-    public void launchAsync(String kernel, int gridX, int gridY, int block, Object... args) {
+    public synchronized void launchAsync(String kernel, int gridX, int gridY, int block, Object... args) {
         CUfunc_st f = functions.computeIfAbsent(kernel, k -> {
             CUfunc_st fn = new CUfunc_st();
             Cuda.check(cudart.cuModuleGetFunction(fn, module, k), "finding kernel " + k + " in " + file);
             return fn;
         });
-        Pointer[] values = new Pointer[args.length];
+        if (args.length > MAX_ARGS) throw new IllegalArgumentException(kernel + ": more than " + MAX_ARGS + " arguments");
+        // cuLaunchKernel copies the argument values when called, so one native block serves every
+        // launch: 8 bytes per argument, and the array of pointers to them (no allocation per launch).
         for (int i = 0; i < args.length; i++) {
             Object a = args[i];
-            values[i] = switch (a) {
-                case null -> new LongPointer(new long[] {0L});
-                case DeviceMemory m -> new LongPointer(new long[] {m.address()});
-                case Integer v -> new IntPointer(new int[] {v});
-                case Long v -> new LongPointer(new long[] {v});
-                case Float v -> new FloatPointer(new float[] {v});
-                case Double v -> new DoublePointer(new double[] {v});
+            int at = 8 * i;
+            switch (a) {
+                case null -> argBytes.putLong(at, 0L);
+                case DeviceMemory m -> argBytes.putLong(at, m.address());
+                case Integer v -> argBytes.putInt(at, v);
+                case Long v -> argBytes.putLong(at, v);
+                case Float v -> argBytes.putFloat(at, v);
+                case Double v -> argBytes.putDouble(at, v);
                 default -> throw new IllegalArgumentException("kernel argument " + i + " of " + kernel + " has unsupported type " + a.getClass());
-            };
+            }
         }
-        PointerPointer<Pointer> params = new PointerPointer<>(values);
+        PointerPointer<Pointer> params = argPointers;
         Cuda.check(cudart.cuLaunchKernel(f, gridX, gridY, 1, block, 1, 1, 0, null, params, (PointerPointer<?>) null), "launching " + kernel);
     }
 
     @Override
     public void close() {
         cudart.cuModuleUnload(module);
+        argValues.close();
+        argPointers.close();
     }
 }
