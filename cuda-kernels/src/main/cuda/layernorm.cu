@@ -29,8 +29,8 @@ extern "C" __global__ void layernorm_forward(const float* x, const float* residu
 }
 
 // Backward, per row: g = dy * gamma; dz = rstd * (g - mean(g) - xhat * mean(g * xhat)).
-// dgamma += dy * xhat and dbeta += dy go to per-row partials [rows, hidden] that
-// layernorm_param_grads sums, so no atomics and a fixed summation order.
+// dgamma += dy * xhat and dbeta += dy go to per-row partials [rows, hidden] that the backend sums over
+// rows with cuBLAS (times a column of ones), so no atomics and a fixed summation order.
 extern "C" __global__ void layernorm_backward(const float* dy, const float* xhat, const float* rstd, const float* gamma,
                                               float* dz, float* dgamma_rows, float* dbeta_rows, int hidden) {
     __shared__ float shared[32];
@@ -50,13 +50,4 @@ extern "C" __global__ void layernorm_backward(const float* dy, const float* xhat
         dbeta_rows[o + i] = d;
         dz[o + i] = s * (d * gamma[i] - meanG - h * meanGx);
     }
-}
-
-// dparam[i] += sum over rows of partial[r, i]: grid = ceil(hidden / blockDim.x).
-extern "C" __global__ void sum_rows_into(const float* partial, float* dparam, int rows, int hidden) {
-    int i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i >= hidden) return;
-    float s = 0.f;
-    for (int r = 0; r < rows; r++) s += partial[(long long) r * hidden + i];
-    dparam[i] += s;
 }

@@ -289,7 +289,7 @@ public final class CudaBackend implements Backend {
         // dW += dy^T x: column-major dW^T = x^T dy.
         api.gemm(false, true, in, out, rows, d(x).at(0), in, dyAt, ldy, 1f, d(dW).at(0), in);
         // db += dy^T 1: a GEMM with a column of ones.
-        if (db != null) api.gemm(false, false, out, 1, rows, dyAt, ldy, ones(rows), rows, 1f, d(db).at(0), out);
+        if (db != null) api.gemmFp32(false, false, out, 1, rows, dyAt, ldy, ones(rows), rows, 1f, d(db).at(0), out);
     }
 
     private synchronized long ones(int n) {
@@ -340,8 +340,9 @@ public final class CudaBackend implements Backend {
         Buf gRows = floats(rows * h), bRows = floats(rows * h);
         launch("layernorm_backward", rows, 1, rowBlock(h), addr(dy), addr(xhat), addr(rstd), addr(param(ln.weight())), addr(dz),
                 addr(gRows), addr(bRows), h);
-        launch("sum_rows_into", (h + THREADS - 1) / THREADS, 1, THREADS, addr(gRows), addr(dGamma), rows, h);
-        launch("sum_rows_into", (h + THREADS - 1) / THREADS, 1, THREADS, addr(bRows), addr(dBeta), rows, h);
+        // dgamma += sum over rows of the per-row partials: column-major [h, rows] times a column of ones.
+        api.gemmFp32(false, false, h, 1, rows, d(gRows).address(), h, ones(rows), rows, 1f, d(dGamma).address(), h);
+        api.gemmFp32(false, false, h, 1, rows, d(bRows).address(), h, ones(rows), rows, 1f, d(dBeta).address(), h);
     }
 
     @Override

@@ -20,6 +20,7 @@ final class CudaDevice implements DeviceApi {
     private final Map<String, KernelModule> kernelFile = new HashMap<>();
     private final Map<Long, Pointer> allocations = new HashMap<>();
     private final Gemm gemm;
+    private final Gemm gemmFp32;
 
     CudaDevice(int index, Precision precision, Path cacheDir) {
         int cc = Cuda.use(index);
@@ -33,6 +34,7 @@ final class CudaDevice implements DeviceApi {
             throw new UncheckedIOException("caching compiled CUDA kernels in " + cacheDir, e);
         }
         gemm = new Gemm(precision);
+        gemmFp32 = precision == Precision.FP32 ? gemm : new Gemm(Precision.FP32);
     }
 
     @Override
@@ -89,6 +91,11 @@ final class CudaDevice implements DeviceApi {
     }
 
     @Override
+    public void gemmFp32(boolean transA, boolean transB, int m, int n, int k, long a, int lda, long b, int ldb, float beta, long c, int ldc) {
+        gemmFp32.run(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    @Override
     public void gemmBatched(boolean transA, boolean transB, int m, int n, int k, long a, int lda, long strideA, long b, int ldb, long strideB,
                             float beta, long c, int ldc, long strideC, int count) {
         gemm.batched(transA, transB, m, n, k, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, count);
@@ -104,6 +111,7 @@ final class CudaDevice implements DeviceApi {
         for (Pointer p : allocations.values()) cudart.cudaFree(p);
         allocations.clear();
         gemm.close();
+        if (gemmFp32 != gemm) gemmFp32.close();
         for (KernelModule m : new HashSet<>(kernelFile.values())) m.close();
     }
 }

@@ -37,6 +37,12 @@ interface DeviceApi extends AutoCloseable {
     /** Column-major {@code C = op(A) op(B) + beta C} (beta 0 or 1), as cublasGemmEx. */
     void gemm(boolean transA, boolean transB, int m, int n, int k, long a, int lda, long b, int ldb, float beta, long c, int ldc);
 
+    /**
+     * {@link #gemm} in IEEE float32 whatever the backend's precision: the sums over rows that make bias
+     * and LayerNorm gradients (a matrix times a column of ones) are reductions, not products to round.
+     */
+    void gemmFp32(boolean transA, boolean transB, int m, int n, int k, long a, int lda, long b, int ldb, float beta, long c, int ldc);
+
     /** {@link #gemm} on {@code count} matrices at fixed element strides, as cublasGemmStridedBatchedEx. */
     void gemmBatched(boolean transA, boolean transB, int m, int n, int k, long a, int lda, long strideA, long b, int ldb, long strideB,
                      float beta, long c, int ldc, long strideC, int count);

@@ -153,6 +153,11 @@ final class EmulatedDevice implements DeviceApi {
     }
 
     @Override
+    public void gemmFp32(boolean transA, boolean transB, int m, int n, int k, long a, int lda, long b, int ldb, float beta, long c, int ldc) {
+        gemm(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    @Override
     public void gemmBatched(boolean transA, boolean transB, int m, int n, int k, long a, int lda, long strideA, long b, int ldb, long strideB,
                             float beta, long c, int ldc, long strideC, int count) {
         for (int q = 0; q < count; q++) gemm(transA, transB, m, n, k, a + 4 * q * strideA, lda, b + 4 * q * strideB, ldb, beta, c + 4 * q * strideC, ldc);
@@ -334,15 +339,6 @@ final class EmulatedDevice implements DeviceApi {
                             d.f(dbr, o + i, dv);
                             d.f(dz, o + i, s * (dv * d.f(g, i) - meanG - hv * meanGx));
                         }
-                    }
-                }
-                case "sum_rows_into" -> {
-                    long partial = L(a[0]), dparam = L(a[1]);
-                    int rows = I(a[2]), h = I(a[3]);
-                    for (int i = 0; i < Math.min(threads, h); i++) {
-                        float s = 0f;
-                        for (int r = 0; r < rows; r++) s += d.f(partial, (long) r * h + i);
-                        d.f(dparam, i, d.f(dparam, i) + s);
                     }
                 }
                 case "masked_softmax_forward" -> {

@@ -16,7 +16,7 @@ class KernelSourcesTest {
     @Test
     void everyKernelTheBackendNeedsIsPackagedOnce() {
         Set<String> want = Set.of("embeddings_forward", "embeddings_backward", "layernorm_forward", "layernorm_backward",
-                "sum_rows_into", "bias_gelu_forward", "gelu_backward", "bias_tanh_forward", "tanh_backward",
+                "bias_gelu_forward", "gelu_backward", "bias_tanh_forward", "tanh_backward",
                 "dropout_forward", "dropout_backward", "masked_softmax_forward", "softmax_backward",
                 "cross_entropy_forward_backward", "adamw_step", "sum_squares", "scale_in_place", "add_bias", "add_into",
                 "divide_in_place", "relu_forward", "relu_backward", "copy_rows", "dropout_apply", "mean_pool_forward",
