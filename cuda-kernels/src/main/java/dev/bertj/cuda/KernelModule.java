@@ -29,7 +29,6 @@ public final class KernelModule implements AutoCloseable {
     private static final int MAX_ARGS = 32;
     /** The launch arguments' values, 8 bytes each, and the pointers to them that cuLaunchKernel takes. */
     private final LongPointer argValues = new LongPointer(MAX_ARGS);
-    private final java.nio.ByteBuffer argBytes = argValues.asByteBuffer().order(java.nio.ByteOrder.nativeOrder());
     private final PointerPointer<Pointer> argPointers = new PointerPointer<>(MAX_ARGS);
 
     private KernelModule(String file, String ptx) {
@@ -120,18 +119,19 @@ public final class KernelModule implements AutoCloseable {
         if (args.length > MAX_ARGS) throw new IllegalArgumentException(kernel + ": more than " + MAX_ARGS + " arguments");
         // cuLaunchKernel copies the argument values when called, so one native block serves every
         // launch: 8 bytes per argument, and the array of pointers to them (no allocation per launch).
+        // Each slot holds the value in its low bytes (x86-64 is little-endian, as the linux-x86_64 bindings).
         for (int i = 0; i < args.length; i++) {
             Object a = args[i];
-            int at = 8 * i;
-            switch (a) {
-                case null -> argBytes.putLong(at, 0L);
-                case DeviceMemory m -> argBytes.putLong(at, m.address());
-                case Integer v -> argBytes.putInt(at, v);
-                case Long v -> argBytes.putLong(at, v);
-                case Float v -> argBytes.putFloat(at, v);
-                case Double v -> argBytes.putDouble(at, v);
+            long bits = switch (a) {
+                case null -> 0L;
+                case DeviceMemory m -> m.address();
+                case Integer v -> Integer.toUnsignedLong(v);
+                case Long v -> v;
+                case Float v -> Integer.toUnsignedLong(Float.floatToRawIntBits(v));
+                case Double v -> Double.doubleToRawLongBits(v);
                 default -> throw new IllegalArgumentException("kernel argument " + i + " of " + kernel + " has unsupported type " + a.getClass());
-            }
+            };
+            argValues.put(i, bits);
         }
         PointerPointer<Pointer> params = argPointers;
         Cuda.check(cudart.cuLaunchKernel(f, gridX, gridY, 1, block, 1, 1, 0, null, params, (PointerPointer<?>) null), "launching " + kernel);
