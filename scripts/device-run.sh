@@ -12,7 +12,7 @@ CP="$(ls "$D"/lib/*.jar | grep -v console-standalone | tr '\n' ':')"
 { nvidia-smi || true; "$JAVA" -version; python3 -c 'import torch, transformers; print("torch", torch.__version__, "transformers", transformers.__version__)'; } > "$OUT/environment.txt" 2>&1
 "$JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -jar "$D"/lib/junit-platform-console-standalone-*.jar \
   execute --class-path "$CP" --select-class dev.bertj.cuda.CudaBackendTest --select-class dev.bertj.cuda.CudaKernelsTest \
-  --select-class dev.bertj.cuda.EmulatedBackendTest --select-class dev.bertj.cuda.KernelSourcesTest --details=tree --disable-banner > "$OUT/gpu-tests.txt" 2>&1
+  --select-class dev.bertj.cuda.CudaPrecisionTest --select-class dev.bertj.cuda.EmulatedBackendTest --select-class dev.bertj.cuda.KernelSourcesTest --details=tree --disable-banner > "$OUT/gpu-tests.txt" 2>&1
 echo "gpu tests: exit $?" | tee -a "$OUT/gpu-tests.txt"
 "$JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp "$CP" org.openjdk.jmh.Main GpuBenchmark \
   ${BERTJ_JMH_ARGS:-} -rf text -rff "$OUT/gpu-benchmark-summary.txt" > "$OUT/gpu-benchmark.txt" 2>&1

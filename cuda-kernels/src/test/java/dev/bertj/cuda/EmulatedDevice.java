@@ -21,9 +21,37 @@ import java.util.regex.Pattern;
  */
 final class EmulatedDevice implements DeviceApi {
     private final TreeMap<Long, ByteBuffer> memory = new TreeMap<>();
+    private final Precision precision;
     private final Map<String, List<Class<?>>> signatures = signatures();
     private long next = 1 << 16;
     private int launches;
+
+    /** An emulated device whose {@link #gemm} rounds its inputs as cuBLAS's compute type for {@code precision} does. */
+    EmulatedDevice(Precision precision) {
+        this.precision = precision;
+    }
+
+    /** An fp32 device. */
+    EmulatedDevice() {
+        this(Precision.FP32);
+    }
+
+    /** {@code x} with its mantissa rounded to {@code bits} bits (nearest, ties to even), as TF32 (10) and bfloat16 (7) keep. */
+    static float round(float x, int bits) {
+        int drop = 23 - bits, i = Float.floatToRawIntBits(x);
+        if (!Float.isFinite(x)) return x;
+        int half = 1 << (drop - 1), lsb = (i >>> drop) & 1;
+        i = (i + half - 1 + lsb) & ~((1 << drop) - 1);
+        return Float.intBitsToFloat(i);
+    }
+
+    private float in(float x) {
+        return switch (precision) {
+            case FP32 -> x;
+            case TF32 -> round(x, 10);
+            case BF16 -> round(x, 7);
+        };
+    }
 
     /** Live allocations (for leak checks). */
     int liveAllocations() {
@@ -137,6 +165,11 @@ final class EmulatedDevice implements DeviceApi {
 
     @Override
     public void gemm(boolean transA, boolean transB, int m, int n, int k, long a, int lda, long b, int ldb, float beta, long c, int ldc) {
+        gemm(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc, precision != Precision.FP32);
+    }
+
+    private void gemm(boolean transA, boolean transB, int m, int n, int k, long a, int lda, long b, int ldb, float beta, long c, int ldc,
+                      boolean rounded) {
         if (beta != 0f && beta != 1f) throw new IllegalArgumentException("beta " + beta);
         for (int j = 0; j < n; j++) {
             for (int i = 0; i < m; i++) {
@@ -144,6 +177,10 @@ final class EmulatedDevice implements DeviceApi {
                 for (int p = 0; p < k; p++) {
                     float av = transA ? f(a, p + (long) i * lda) : f(a, i + (long) p * lda);
                     float bv = transB ? f(b, j + (long) p * ldb) : f(b, p + (long) j * ldb);
+                    if (rounded) {
+                        av = in(av);
+                        bv = in(bv);
+                    }
                     s += av * bv;
                 }
                 long ci = i + (long) j * ldc;
@@ -154,7 +191,7 @@ final class EmulatedDevice implements DeviceApi {
 
     @Override
     public void gemmFp32(boolean transA, boolean transB, int m, int n, int k, long a, int lda, long b, int ldb, float beta, long c, int ldc) {
-        gemm(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc);
+        gemm(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc, false);
     }
 
     @Override
