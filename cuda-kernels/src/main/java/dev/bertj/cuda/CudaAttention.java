@@ -5,12 +5,14 @@ import dev.bertj.backend.Mask;
 import dev.bertj.nn.Dropout;
 
 /**
- * Attention on the GPU, the simpler form before a fused flash kernel: per batch row, cuBLAS batched
- * GEMMs over the heads (strided views of the q|k|v rows, as the CPU's per-head GEMMs) with bertj's
- * masked softmax between them. The math is in {@code dev.bertj.model.BertSelfAttention}'s comment.
+ * Attention on the GPU, the simpler form before a fused flash kernel: q, k and v are copied head-major
+ * ({@code [batch * heads][S][d]}, the {@code split_heads} kernel, as PyTorch's transpose_for_scores), so
+ * each product over all heads of all rows is one strided-batched cuBLAS call, with bertj's masked
+ * softmax between them. Six cuBLAS calls per layer and pass, whatever the batch size. The math is in
+ * {@code dev.bertj.model.BertSelfAttention}'s comment.
  *
- * <p>In cuBLAS's column-major terms a row-major [S, d] head view at stride 3H is a d x S matrix with
- * leading dimension 3H, and a row-major [S, S] block a column-major S x S one holding its transpose.
+ * <p>In cuBLAS's column-major terms a row-major [S, d] head is a d x S matrix (leading dimension d),
+ * and a row-major [S, S] block a column-major S x S one holding its transpose.
  */
 final class CudaAttention {
     private final CudaBackend be;
@@ -20,8 +22,11 @@ final class CudaAttention {
     private final int heads;
     private final int d;
     private final int hidden;
-    private final int ld;
+    /** Elements of one head's [S, d] and [S, S] matrices. */
+    private final long headSize;
     private final long block;
+    /** Matrices in a batched call: every (batch row, head). */
+    private final int count;
 
     CudaAttention(CudaBackend be, DeviceApi gemm, AttentionShape s) {
         this.be = be;
@@ -31,66 +36,72 @@ final class CudaAttention {
         heads = s.heads();
         d = s.headDim();
         hidden = s.hidden();
-        ld = 3 * hidden;
+        headSize = (long) seq * d;
         block = (long) seq * seq;
+        count = batch * heads;
     }
 
     private int softmaxThreads() {
         return Math.min(1024, Math.max(32, (seq + 31) / 32 * 32));
     }
 
-    private int threads(long n) {
+    private static int blocks(long n) {
         return (int) ((n + 255) / 256);
     }
 
+    /** {@code parts} column blocks of H of the [B*S, ld] rows at {@code x}, head-major into a new scratch buffer. */
+    private CudaBackend.DevBuf split(long x, int ld, int parts) {
+        long n = parts * count * headSize;
+        CudaBackend.DevBuf out = be.scratch((int) n);
+        be.kernel("split_heads", blocks(n), 1, 256, x, ld, out.at(0), batch, seq, heads, d, parts);
+        return out;
+    }
+
+    private void merge(CudaBackend.DevBuf in, long x, int ld, int parts) {
+        long n = parts * count * headSize;
+        be.kernel("merge_heads", blocks(n), 1, 256, in.at(0), x, ld, batch, seq, heads, d, parts);
+    }
+
     void forward(CudaBackend.DevBuf qkv, int[] mask, CudaBackend.DevBuf context, CudaBackend.DevBuf probs, float p, long seed, long site, Mask keep) {
-        long n = batch * heads * block;
-        for (int b = 0; b < batch; b++) {
-            long q = qkv.at(b * seq * ld);
-            // scores[s][t] = q[s] . k[t]: column-major C(t, s) = k_cm^T q_cm.
-            gemm.gemmBatched(true, false, seq, seq, d, q + 4L * hidden, ld, d, q, ld, d, 0f, probs.at((int) (b * heads * block)), seq, block, heads);
-        }
-        be.kernel("masked_softmax_forward", seq, batch * heads, softmaxThreads(), probs.at(0), be.additiveMask(mask), heads, seq,
+        long n = count * block;
+        CudaBackend.DevBuf h = split(qkv.at(0), 3 * hidden, 3);
+        long q = h.at(0), k = h.at((int) (count * headSize)), v = h.at((int) (2 * count * headSize));
+        // scores[s][t] = q[s] . k[t]: column-major C(t, s) = k^T q.
+        gemm.gemmBatched(true, false, seq, seq, d, k, d, headSize, q, d, headSize, 0f, probs.at(0), seq, block, count);
+        be.kernel("masked_softmax_forward", seq, count, softmaxThreads(), probs.at(0), be.additiveMask(mask), heads, seq,
                 (float) (1.0 / Math.sqrt(d)));
         CudaBackend.DevBuf dropped = probs;
         if (p > 0f) {
             dropped = be.scratch((int) n);
-            be.kernel("copy_rows", threads(n), 1, 256, probs.at(0), 0, dropped.at(0), 0, 1, (int) n, 0);
-            be.kernel("dropout_forward", threads(n), 1, 256, dropped.at(0), ((CudaBackend.DevMask) keep).address(), n, p, Dropout.base(seed, site));
+            be.kernel("copy_rows", blocks(n), 1, 256, probs.at(0), 0, dropped.at(0), 0, 1, (int) n, 0);
+            be.kernel("dropout_forward", blocks(n), 1, 256, dropped.at(0), ((CudaBackend.DevMask) keep).address(), n, p, Dropout.base(seed, site));
         }
-        for (int b = 0; b < batch; b++) {
-            long v = qkv.at(b * seq * ld + 2 * hidden);
-            // context[s][i] = sum_t P'[s][t] v[t][i]: column-major C(i, s) = v_cm P'_cm.
-            gemm.gemmBatched(false, false, d, seq, seq, v, ld, d, dropped.at((int) (b * heads * block)), seq, block, 0f,
-                    context.at(b * seq * hidden), hidden, d, heads);
-        }
+        // context[s][i] = sum_t P'[s][t] v[t][i]: column-major C(i, s) = v P'.
+        CudaBackend.DevBuf ctx = be.scratch((int) (count * headSize));
+        gemm.gemmBatched(false, false, d, seq, seq, v, d, headSize, dropped.at(0), seq, block, 0f, ctx.at(0), d, headSize, count);
+        merge(ctx, context.at(0), hidden, 1);
     }
 
     void backward(CudaBackend.DevBuf qkv, CudaBackend.DevBuf probs, Mask keep, float p, CudaBackend.DevBuf dContext, CudaBackend.DevBuf dqkv) {
-        long n = batch * heads * block;
+        long n = count * block;
         long keepAt = keep == null ? 0L : ((CudaBackend.DevMask) keep).address();
         CudaBackend.DevBuf dropped = probs;
         if (keep != null) {
             dropped = be.scratch((int) n);
-            be.kernel("dropout_apply", threads(n), 1, 256, probs.at(0), dropped.at(0), keepAt, n, p);
+            be.kernel("dropout_apply", blocks(n), 1, 256, probs.at(0), dropped.at(0), keepAt, n, p);
         }
-        CudaBackend.DevBuf dp = be.scratch((int) n);
-        for (int b = 0; b < batch; b++) {
-            long row = b * seq * ld, v = qkv.at((int) row + 2 * hidden), dctx = dContext.at(b * seq * hidden);
-            long pb = dropped.at((int) (b * heads * block)), dpb = dp.at((int) (b * heads * block));
-            // dv[t][i] = sum_s P'[s][t] dctx[s][i]
-            gemm.gemmBatched(false, true, d, seq, seq, dctx, hidden, d, pb, seq, block, 0f, dqkv.at((int) row + 2 * hidden), ld, d, heads);
-            // dP'[s][t] = dctx[s] . v[t]
-            gemm.gemmBatched(true, false, seq, seq, d, v, ld, d, dctx, hidden, d, 0f, dpb, seq, block, heads);
-        }
-        if (keep != null) be.kernel("dropout_backward", threads(n), 1, 256, dp.at(0), keepAt, n, p);
-        be.kernel("softmax_backward", seq, batch * heads, softmaxThreads(), probs.at(0), dp.at(0), seq, (float) (1.0 / Math.sqrt(d)));
-        for (int b = 0; b < batch; b++) {
-            long row = b * seq * ld, q = qkv.at((int) row), k = qkv.at((int) row + hidden);
-            long dsb = dp.at((int) (b * heads * block));
-            // dq[s][i] = sum_t dS[s][t] k[t][i];  dk[t][i] = sum_s dS[s][t] q[s][i]
-            gemm.gemmBatched(false, false, d, seq, seq, k, ld, d, dsb, seq, block, 0f, dqkv.at((int) row), ld, d, heads);
-            gemm.gemmBatched(false, true, d, seq, seq, q, ld, d, dsb, seq, block, 0f, dqkv.at((int) row + hidden), ld, d, heads);
-        }
+        CudaBackend.DevBuf h = split(qkv.at(0), 3 * hidden, 3), dctx = split(dContext.at(0), hidden, 1);
+        long q = h.at(0), k = h.at((int) (count * headSize)), v = h.at((int) (2 * count * headSize));
+        CudaBackend.DevBuf dh = be.scratch((int) (3 * count * headSize)), dp = be.scratch((int) n);
+        long dq = dh.at(0), dk = dh.at((int) (count * headSize)), dv = dh.at((int) (2 * count * headSize));
+        // dv[t][i] = sum_s P'[s][t] dctx[s][i];  dP'[s][t] = dctx[s] . v[t]
+        gemm.gemmBatched(false, true, d, seq, seq, dctx.at(0), d, headSize, dropped.at(0), seq, block, 0f, dv, d, headSize, count);
+        gemm.gemmBatched(true, false, seq, seq, d, v, d, headSize, dctx.at(0), d, headSize, 0f, dp.at(0), seq, block, count);
+        if (keep != null) be.kernel("dropout_backward", blocks(n), 1, 256, dp.at(0), keepAt, n, p);
+        be.kernel("softmax_backward", seq, count, softmaxThreads(), probs.at(0), dp.at(0), seq, (float) (1.0 / Math.sqrt(d)));
+        // dq[s][i] = sum_t dS[s][t] k[t][i];  dk[t][i] = sum_s dS[s][t] q[s][i]
+        gemm.gemmBatched(false, false, d, seq, seq, k, d, headSize, dp.at(0), seq, block, 0f, dq, d, headSize, count);
+        gemm.gemmBatched(false, true, d, seq, seq, q, d, headSize, dp.at(0), seq, block, 0f, dk, d, headSize, count);
+        merge(dh, dqkv.at(0), 3 * hidden, 3);
     }
 }

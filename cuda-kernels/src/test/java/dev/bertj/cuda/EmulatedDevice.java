@@ -378,6 +378,22 @@ final class EmulatedDevice implements DeviceApi {
                         }
                     }
                 }
+                case "split_heads", "merge_heads" -> {
+                    boolean split = k.equals("split_heads");
+                    long x = split ? L(a[0]) : L(a[1]), heads_ = split ? L(a[2]) : L(a[0]);
+                    int ldx = I(a[split ? 1 : 2]), batch = I(a[3]), seq = I(a[4]), heads = I(a[5]), dd = I(a[6]), parts = I(a[7]);
+                    long n = (long) parts * batch * seq * heads * dd;
+                    for (long o = 0; o < Math.min(threads, n); o++) {
+                        long i = o % dd, r = o / dd, s = r % seq;
+                        r /= seq;
+                        long h = r % heads;
+                        r /= heads;
+                        long b = r % batch, p = r / batch;
+                        long xi = (b * seq + s) * ldx + (p * heads + h) * dd + i;
+                        if (split) d.f(heads_, o, d.f(x, xi));
+                        else d.f(x, xi, d.f(heads_, o));
+                    }
+                }
                 case "masked_softmax_forward" -> {
                     needWarps(k, block);
                     long scores = L(a[0]), mask = L(a[1]);

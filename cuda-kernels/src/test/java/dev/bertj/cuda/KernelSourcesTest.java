@@ -20,7 +20,7 @@ class KernelSourcesTest {
                 "dropout_forward", "dropout_backward", "masked_softmax_forward", "softmax_backward",
                 "cross_entropy_forward_backward", "adamw_step", "sum_squares", "scale_in_place", "add_bias", "add_into",
                 "divide_in_place", "relu_forward", "relu_backward", "copy_rows", "dropout_apply", "mean_pool_forward",
-                "mean_pool_backward", "additive_mask");
+                "mean_pool_backward", "additive_mask", "split_heads", "merge_heads");
         assertEquals(want, KernelSources.kernels().keySet());
     }
 
