@@ -1,5 +1,6 @@
 package dev.bertj.cuda;
 
+import dev.bertj.backend.Arena;
 import dev.bertj.backend.Backend.AttentionShape;
 import dev.bertj.backend.Mask;
 import dev.bertj.nn.Dropout;
@@ -64,6 +65,9 @@ final class CudaAttention {
 
     void forward(CudaBackend.DevBuf qkv, int[] mask, CudaBackend.DevBuf context, CudaBackend.DevBuf probs, float p, long seed, long site, Mask keep) {
         long n = count * block;
+        // The head-major copies, the dropped probabilities and the mask are scratch: back to the arena at
+        // the end (work queued later on the stream runs after the kernels that read them).
+        int mark = Arena.mark();
         CudaBackend.DevBuf h = split(qkv.at(0), 3 * hidden, 3);
         long q = h.at(0), k = h.at((int) (count * headSize)), v = h.at((int) (2 * count * headSize));
         // scores[s][t] = q[s] . k[t]: column-major C(t, s) = k^T q.
@@ -80,6 +84,7 @@ final class CudaAttention {
         CudaBackend.DevBuf ctx = be.scratch((int) (count * headSize));
         gemm.gemmBatched(false, false, d, seq, seq, v, d, headSize, dropped.at(0), seq, block, 0f, ctx.at(0), d, headSize, count);
         merge(ctx, context.at(0), hidden, 1);
+        Arena.release(mark, null);
     }
 
     void backward(CudaBackend.DevBuf qkv, CudaBackend.DevBuf probs, Mask keep, float p, CudaBackend.DevBuf dContext, CudaBackend.DevBuf dqkv) {
