@@ -3,13 +3,13 @@
 // Attention's softmax between the two cuBLAS batched GEMMs (scores = q k^T, context = P v), the
 // simpler form the issue allows before a fused flash-style kernel:
 //   P[b,h,s,:] = softmax(scores[b,h,s,:] * scale + maskAdd[b,:]),  maskAdd = 0 or -FLT_MAX (HF's float32.min)
-// grid = (seq, batch * heads), block = a multiple of 32; in place on scores.
+// grid = (batch * heads, seq) (x has no 65535 limit), block = a multiple of 32; in place on scores.
 extern "C" __global__ void masked_softmax_forward(float* scores, const float* maskAdd, int heads, int seq, float scale) {
     __shared__ float shared[32];
-    int s = blockIdx.x, bh = blockIdx.y, b = bh / heads;
+    int bh = blockIdx.x, s = blockIdx.y, b = bh / heads;
     float* row = scores + ((long long) bh * seq + s) * seq;
     const float* m = maskAdd == nullptr ? nullptr : maskAdd + (long long) b * seq;
-    float mx = -INFINITY;
+    float mx = BERTJ_NEG_INF;
     for (int t = threadIdx.x; t < seq; t += blockDim.x) {
         float z = row[t] * scale + (m == nullptr ? 0.f : m[t]);
         row[t] = z;
@@ -29,7 +29,7 @@ extern "C" __global__ void masked_softmax_forward(float* scores, const float* ma
 // Backward through softmax and the scale: dS = P * (dP - sum_t P dP) * scale, in place on dP.
 extern "C" __global__ void softmax_backward(const float* probs, float* dp, int seq, float scale) {
     __shared__ float shared[32];
-    long long o = ((long long) blockIdx.y * seq + blockIdx.x) * seq;
+    long long o = ((long long) blockIdx.x * seq + blockIdx.y) * seq;  // grid = (batch * heads, seq)
     float dot = 0.f;
     for (int t = threadIdx.x; t < seq; t += blockDim.x) dot += probs[o + t] * dp[o + t];
     dot = block_sum(dot, shared);

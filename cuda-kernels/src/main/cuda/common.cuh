@@ -3,6 +3,9 @@
 // row needs a reduction.
 #pragma once
 
+// -infinity without <math.h>'s INFINITY, which NVRTC (no system headers) does not define.
+#define BERTJ_NEG_INF (-__int_as_float(0x7f800000))
+
 // Block-wide sum for blockDim.x a multiple of 32 (at most 1024); every thread gets the total.
 __device__ __forceinline__ float block_sum(float v, float* shared32) {
     for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
@@ -23,7 +26,7 @@ __device__ __forceinline__ float block_max(float v, float* shared32) {
     if (lane == 0) shared32[warp] = v;
     __syncthreads();
     int warps = blockDim.x >> 5;
-    v = lane < warps ? shared32[lane] : -INFINITY;
+    v = lane < warps ? shared32[lane] : BERTJ_NEG_INF;
     for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
     return v;
 }

@@ -13,7 +13,7 @@ extern "C" __global__ void cross_entropy_forward_backward(const float* logits, c
         if (threadIdx.x == 0) rowLoss[blockIdx.x] = 0.f;
         return;
     }
-    float mx = -INFINITY;
+    float mx = BERTJ_NEG_INF;
     for (int c = threadIdx.x; c < classes; c += blockDim.x) mx = fmaxf(mx, logits[o + c]);
     mx = block_max(mx, shared);
     float sum = 0.f;

@@ -72,7 +72,7 @@ final class CudaAttention {
         long q = h.at(0), k = h.at((int) (count * headSize)), v = h.at((int) (2 * count * headSize));
         // scores[s][t] = q[s] . k[t]: column-major C(t, s) = k^T q.
         gemm.gemmBatched(true, false, seq, seq, d, k, d, headSize, q, d, headSize, 0f, probs.at(0), seq, block, count);
-        be.kernel("masked_softmax_forward", seq, count, softmaxThreads(), probs.at(0), be.additiveMask(mask), heads, seq,
+        be.kernel("masked_softmax_forward", count, seq, softmaxThreads(), probs.at(0), be.additiveMask(mask), heads, seq,
                 (float) (1.0 / Math.sqrt(d)));
         CudaBackend.DevBuf dropped = probs;
         if (p > 0f) {
@@ -103,7 +103,7 @@ final class CudaAttention {
         gemm.gemmBatched(false, true, d, seq, seq, dctx.at(0), d, headSize, dropped.at(0), seq, block, 0f, dv, d, headSize, count);
         gemm.gemmBatched(true, false, seq, seq, d, v, d, headSize, dctx.at(0), d, headSize, 0f, dp.at(0), seq, block, count);
         if (keep != null) be.kernel("dropout_backward", blocks(n), 1, 256, dp.at(0), keepAt, n, p);
-        be.kernel("softmax_backward", seq, count, softmaxThreads(), probs.at(0), dp.at(0), seq, (float) (1.0 / Math.sqrt(d)));
+        be.kernel("softmax_backward", count, seq, softmaxThreads(), probs.at(0), dp.at(0), seq, (float) (1.0 / Math.sqrt(d)));
         // dq[s][i] = sum_t dS[s][t] k[t][i];  dk[t][i] = sum_s dS[s][t] q[s][i]
         gemm.gemmBatched(false, false, d, seq, seq, k, d, headSize, dp.at(0), seq, block, 0f, dq, d, headSize, count);
         gemm.gemmBatched(false, true, d, seq, seq, q, d, headSize, dp.at(0), seq, block, 0f, dk, d, headSize, count);

@@ -38,6 +38,7 @@ public final class CudaBackend implements Backend {
     private final List<Long> owned = new ArrayList<>();
     private final List<Arena> arenas = new ArrayList<>();
     private final Map<int[], Ints> ints = new LinkedHashMap<>(16, 0.75f, true);
+    private final List<Ints> spareInts = new ArrayList<>();
     private final Arena loose;
     private DevBuf ones;
     private DevBuf partials;
@@ -65,8 +66,8 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    /** An int array on the device, with the contents it was uploaded from. */
-    private record Ints(int[] copy, long address) { }
+    /** An int array on the device ({@code capacity} ints), with the contents it was uploaded from. */
+    private record Ints(int[] copy, long address, int capacity) { }
 
     private final Arena.Allocator allocator = new Arena.Allocator() {
         public Buf floats(int n) { return new DevBuf(api.malloc(4L * n), n); }
@@ -219,6 +220,7 @@ public final class CudaBackend implements Backend {
     }
 
     private void launch(String kernel, int gridX, int gridY, int block, Object... args) {
+        if (gridX == 0 || gridY == 0) return;  // nothing to do (an empty batch); CUDA refuses empty grids
         api.launch(kernel, gridX, gridY, block, args);
     }
 
@@ -233,27 +235,46 @@ public final class CudaBackend implements Backend {
         return Math.min(THREADS, Math.max(32, (width + 31) / 32 * 32));
     }
 
-    private long ints(int[] a) {
+    /**
+     * The device copy of host ints (ids, masks, labels), cached by array and contents. Device memory of
+     * evicted entries is kept for reuse: a cudaFree would wait for the whole device each step.
+     */
+    private synchronized long ints(int[] a) {
         if (a == null) return 0L;
         Ints i = ints.get(a);
-        if (i == null || !Arrays.equals(i.copy, a)) {
-            if (i != null) api.free(i.address);
-            i = new Ints(a.clone(), api.malloc(4L * Math.max(1, a.length)));
-            api.upload(a, i.address);
-            ints.put(a, i);
-            if (ints.size() > 8) {
-                Map.Entry<int[], Ints> eldest = ints.entrySet().iterator().next();
-                api.free(eldest.getValue().address);
-                ints.remove(eldest.getKey());
+        if (i != null && Arrays.equals(i.copy, a)) return i.address;
+        if (i == null || i.capacity < a.length) {
+            if (i != null) spareInts.add(i);
+            ints.remove(a);
+            i = null;
+            for (Ints spare : spareInts) {
+                if (spare.capacity >= a.length) {
+                    i = spare;
+                    spareInts.remove(spare);
+                    break;
+                }
+            }
+            if (i == null) {
+                int capacity = Math.max(a.length, 1024);
+                i = new Ints(null, api.malloc(4L * capacity), capacity);
             }
         }
-        return i.address;
+        api.upload(a, i.address);
+        ints.put(a, new Ints(a.clone(), i.address, i.capacity));
+        if (ints.size() > 8) {
+            Map.Entry<int[], Ints> eldest = ints.entrySet().iterator().next();
+            ints.remove(eldest.getKey());
+            spareInts.add(eldest.getValue());
+        }
+        while (spareInts.size() > 8) api.free(spareInts.remove(0).address);
+        return ints.get(a).address;
     }
 
     // ---- dense layers ----
 
     @Override
     public void linear(Buf x, int rows, Linear l, Buf y, boolean gelu) {
+        if (rows == 0) return;
         linearInto(x, rows, l, d(y).at(0), l.out());
         if (gelu) {
             elementwise("bias_gelu_forward", (long) rows * l.out(), addr(y), l.bias() == null ? 0L : addr(param(l.bias())), 0L,
@@ -271,6 +292,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void linear(Buf x, int rows, FusedLinear f, Buf y) {
+        if (rows == 0) return;
         int col = 0;
         for (Linear l : f.parts()) {
             long at = d(y).at(col);
@@ -282,6 +304,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void linearBackward(Linear l, Buf x, Buf dy, int dyOff, int ldy, int rows, Buf dx, boolean accumulateDx, Buf dW, Buf db) {
+        if (rows == 0) return;
         int in = l.in(), out = l.out();
         long w = d(param(l.weight())).at(0), dyAt = d(dy).at(dyOff);
         // dx = dy W: column-major dx^T = W^T dy^T.
@@ -493,6 +516,7 @@ public final class CudaBackend implements Backend {
         for (Arena a : arenas) a.close();
         for (long a : owned) api.free(a);
         for (Ints i : ints.values()) api.free(i.address);
+        for (Ints i : spareInts) api.free(i.address);
         if (ones != null) api.free(ones.address());
         if (partials != null) api.free(partials.address());
         api.close();

@@ -20,7 +20,8 @@ import java.util.Map;
 
 /**
  * One kernel file compiled by NVRTC for the current device's architecture and loaded as a CUDA
- * module; PTX is cached on disk by source hash and architecture. Launches are synchronous.
+ * module; the CUBIN is cached on disk by source hash, architecture and NVRTC version. {@link #launch}
+ * waits for the kernel, {@link #launchAsync} queues it.
  */
 public final class KernelModule implements AutoCloseable {
     private final CUmod_st module = new CUmod_st();
@@ -31,32 +32,40 @@ public final class KernelModule implements AutoCloseable {
     private final LongPointer argValues = new LongPointer(MAX_ARGS);
     private final PointerPointer<Pointer> argPointers = new PointerPointer<>(MAX_ARGS);
 
-    private KernelModule(String file, String ptx) {
+    private KernelModule(String file, byte[] cubin) {
         this.file = file;
         for (int i = 0; i < MAX_ARGS; i++) argPointers.put(i, DeviceMemory.at(argValues.address() + 8L * i));
-        try (BytePointer image = new BytePointer(ptx.getBytes(StandardCharsets.UTF_8))) {
+        try (BytePointer image = new BytePointer(cubin)) {
             Cuda.check(cudart.cuModuleLoadData(module, image), "loading " + file);
         }
     }
 
-    /** Compiles (or takes from {@code cacheDir}) {@code file} of {@link KernelSources} for compute capability {@code cc} (e.g. 90). */
+    /**
+     * Compiles (or takes from {@code cacheDir}) {@code file} of {@link KernelSources} into a CUBIN for compute
+     * capability {@code cc} (e.g. 90). A CUBIN, not PTX: the driver then needs no JIT, and PTX from an NVRTC
+     * newer than the driver would be refused. The cache key covers the sources, the architecture and the
+     * NVRTC version.
+     */
     public static KernelModule load(String file, int cc, Path cacheDir) throws IOException {
         String src = KernelSources.source(file);
-        Path cached = cacheDir.resolve(file + "-" + sha256(src + KernelSources.source(KernelSources.HEADERS.get(0))) + "-sm_" + cc + ".ptx");
-        String ptx;
+        int[] major = {0}, minor = {0};
+        nvrtcCheck(nvrtc.nvrtcVersion(major, minor), "reading the NVRTC version");
+        String key = sha256(src + KernelSources.source(KernelSources.HEADERS.get(0)) + "|nvrtc " + major[0] + "." + minor[0]);
+        Path cached = cacheDir.resolve(file + "-" + key + "-sm_" + cc + ".cubin");
+        byte[] cubin;
         if (Files.isRegularFile(cached)) {
-            ptx = Files.readString(cached);
+            cubin = Files.readAllBytes(cached);
         } else {
-            ptx = compile(file, src, cc);
+            cubin = compile(file, src, cc);
             Files.createDirectories(cacheDir);
             Path tmp = Files.createTempFile(cacheDir, file, ".tmp");
-            Files.writeString(tmp, ptx);
+            Files.write(tmp, cubin);
             Files.move(tmp, cached, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         }
-        return new KernelModule(file, ptx);
+        return new KernelModule(file, cubin);
     }
 
-    /** The cache key: a collision would load another source's PTX, so not String.hashCode. */
+    /** The cache key: a collision would load another source's binary, so not String.hashCode. */
     private static String sha256(String text) {
         try {
             byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
@@ -66,27 +75,27 @@ public final class KernelModule implements AutoCloseable {
         }
     }
 
-    static String compile(String file, String src, int cc) {
+    static byte[] compile(String file, String src, int cc) {
         _nvrtcProgram prog = new _nvrtcProgram();
         String header = KernelSources.HEADERS.get(0);
         PointerPointer<BytePointer> headers = new PointerPointer<>(new BytePointer(KernelSources.source(header)));
         PointerPointer<BytePointer> names = new PointerPointer<>(new BytePointer(header));
         nvrtcCheck(nvrtc.nvrtcCreateProgram(prog, new BytePointer(src), new BytePointer(file), 1, headers, names), "creating " + file);
         try {
-            PointerPointer<BytePointer> options = new PointerPointer<>(new BytePointer("--gpu-architecture=compute_" + cc), new BytePointer("-std=c++17"));
+            PointerPointer<BytePointer> options = new PointerPointer<>(new BytePointer("--gpu-architecture=sm_" + cc), new BytePointer("-std=c++17"));
             int rc = nvrtc.nvrtcCompileProgram(prog, 2, options);
             if (rc != 0) {
                 SizeTPointer size = new SizeTPointer(1);
                 nvrtc.nvrtcGetProgramLogSize(prog, size);
                 BytePointer log = new BytePointer(size.get());
                 nvrtc.nvrtcGetProgramLog(prog, log);
-                throw new IllegalStateException("NVRTC could not compile " + file + " for compute_" + cc + ":\n" + log.getString());
+                throw new IllegalStateException("NVRTC could not compile " + file + " for sm_" + cc + ":\n" + log.getString());
             }
             SizeTPointer size = new SizeTPointer(1);
-            nvrtcCheck(nvrtc.nvrtcGetPTXSize(prog, size), "sizing the PTX of " + file);
-            BytePointer ptx = new BytePointer(size.get());
-            nvrtcCheck(nvrtc.nvrtcGetPTX(prog, ptx), "reading the PTX of " + file);
-            return ptx.getString();
+            nvrtcCheck(nvrtc.nvrtcGetCUBINSize(prog, size), "sizing the CUBIN of " + file);
+            byte[] cubin = new byte[(int) size.get()];
+            nvrtcCheck(nvrtc.nvrtcGetCUBIN(prog, cubin), "reading the CUBIN of " + file);
+            return cubin;
         } finally {
             nvrtc.nvrtcDestroyProgram(prog);
         }

@@ -125,7 +125,7 @@ class CudaKernelsTest {
         }
         try (KernelModule m = KernelModule.load("attention.cu", cc, cache);
              DeviceMemory ds = DeviceMemory.of(scores); DeviceMemory dm = DeviceMemory.of(mask)) {
-            m.launch("masked_softmax_forward", seq, batch * heads, 64, ds, dm, heads, seq, 0.125f);
+            m.launch("masked_softmax_forward", batch * heads, seq, 64, ds, dm, heads, seq, 0.125f);
             float[] got = ds.toHost(new float[scores.length]);
             for (int i = 0; i < got.length; i++) assertEquals(want[i], got[i], 2e-7f, "i=" + i);
         }

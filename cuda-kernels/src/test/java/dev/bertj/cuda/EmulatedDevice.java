@@ -399,8 +399,8 @@ final class EmulatedDevice implements DeviceApi {
                     long scores = L(a[0]), mask = L(a[1]);
                     int heads = I(a[2]), seq = I(a[3]);
                     float scale = F(a[4]);
-                    for (int bh = 0; bh < gy; bh++) {
-                        for (int s = 0; s < gx; s++) {
+                    for (int bh = 0; bh < gx; bh++) {
+                        for (int s = 0; s < gy; s++) {
                             long row = ((long) bh * seq + s) * seq;
                             float mx = Float.NEGATIVE_INFINITY;
                             for (int t = 0; t < seq; t++) {
@@ -424,8 +424,8 @@ final class EmulatedDevice implements DeviceApi {
                     long probs = L(a[0]), dp = L(a[1]);
                     int seq = I(a[2]);
                     float scale = F(a[3]);
-                    for (int bh = 0; bh < gy; bh++) {
-                        for (int s = 0; s < gx; s++) {
+                    for (int bh = 0; bh < gx; bh++) {
+                        for (int s = 0; s < gy; s++) {
                             long o = ((long) bh * seq + s) * seq;
                             float dot = 0f;
                             for (int t = 0; t < seq; t++) dot += d.f(probs, o + t) * d.f(dp, o + t);
