@@ -27,7 +27,8 @@ import java.util.Map;
  *
  * <p>Parameters are uploaded on first use and kept; an optimizer step here leaves the device copy
  * newer, and the tensor's {@link Tensor#data()} copies it back when read. {@link #close} frees every
- * allocation this backend made.
+ * allocation this backend made. Buffers asked for outside an active arena (tests calling operations
+ * directly) are kept until {@link #close}: model code always runs inside a pass's arena.
  */
 public final class CudaBackend implements Backend {
     private static final int THREADS = 256;
