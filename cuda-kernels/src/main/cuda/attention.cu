@@ -37,12 +37,10 @@ extern "C" __global__ void softmax_backward(const float* probs, float* dp, int s
 }
 
 // Head-major copies for the batched GEMMs: x holds `parts` blocks of H = heads * d columns per row (q|k|v,
-// or one for the context), rows b * seq + s with row stride ldx; out is [parts][batch * heads][seq][d].
-// One thread per element; merge_heads is the inverse (writing x).
-extern "C" __global__ void split_heads(const float* x, int ldx, float* out, int batch, int seq, int heads, int d, int parts) {
-    long long o = (long long) blockIdx.x * blockDim.x + threadIdx.x;
-    long long n = (long long) parts * batch * seq * heads * d;
-    if (o >= n) return;
+// or one for the context), rows b * seq + s with row stride ldx; the head-major array is
+// [parts][batch * heads][seq][d]. One thread per element; merge_heads is the inverse (writing x).
+// head_major_source: the offset in x of head-major element o.
+__device__ __forceinline__ long long head_major_source(long long o, int ldx, int batch, int seq, int heads, int d) {
     int i = (int) (o % d);
     long long r = o / d;
     int s = (int) (r % seq);
@@ -51,20 +49,15 @@ extern "C" __global__ void split_heads(const float* x, int ldx, float* out, int 
     r /= heads;
     int b = (int) (r % batch);
     int p = (int) (r / batch);
-    out[o] = x[((long long) b * seq + s) * ldx + ((long long) p * heads + h) * d + i];
+    return ((long long) b * seq + s) * ldx + ((long long) p * heads + h) * d + i;
+}
+
+extern "C" __global__ void split_heads(const float* x, int ldx, float* out, int batch, int seq, int heads, int d, int parts) {
+    long long o = (long long) blockIdx.x * blockDim.x + threadIdx.x;
+    if (o < (long long) parts * batch * seq * heads * d) out[o] = x[head_major_source(o, ldx, batch, seq, heads, d)];
 }
 
 extern "C" __global__ void merge_heads(const float* in, float* x, int ldx, int batch, int seq, int heads, int d, int parts) {
     long long o = (long long) blockIdx.x * blockDim.x + threadIdx.x;
-    long long n = (long long) parts * batch * seq * heads * d;
-    if (o >= n) return;
-    int i = (int) (o % d);
-    long long r = o / d;
-    int s = (int) (r % seq);
-    r /= seq;
-    int h = (int) (r % heads);
-    r /= heads;
-    int b = (int) (r % batch);
-    int p = (int) (r / batch);
-    x[((long long) b * seq + s) * ldx + ((long long) p * heads + h) * d + i] = in[o];
+    if (o < (long long) parts * batch * seq * heads * d) x[head_major_source(o, ldx, batch, seq, heads, d)] = in[o];
 }

@@ -1,6 +1,5 @@
 package dev.bertj.model;
 
-import dev.bertj.backend.Arena;
 import dev.bertj.backend.Backend;
 import dev.bertj.backend.Buf;
 import dev.bertj.backend.Device;
@@ -113,15 +112,7 @@ public final class BertForSequenceClassification {
      * </pre>
      */
     public ClassifierOutput trainStep(Batch batch, TrainMode mode, Gradients g) {
-        if (batch.labels() == null) throw new IllegalArgumentException("training needs labels");
-        BertModel.TrainPass pass = bert.forwardTrain(batch, mode);
-        // The head's activations come from the pass's arena too (on a GPU, nothing is allocated per step).
-        pass.arena.activate();
-        try {
-            return headStep(pass, batch, mode, g);
-        } finally {
-            Arena.deactivate();
-        }
+        return bert.trainWithHead(batch, mode, pass -> headStep(pass, batch, mode, g));
     }
 
     private ClassifierOutput headStep(BertModel.TrainPass pass, Batch batch, TrainMode mode, Gradients g) {

@@ -302,6 +302,26 @@ public final class BertModel {
         }
     }
 
+    /** A head's training step after the encoder's forward: its layers, loss and backward (which ends with {@link #backward}). */
+    interface HeadStep<T> {
+        T run(TrainPass pass);
+    }
+
+    /**
+     * {@link #forwardTrain}, then {@code head} with the pass's arena active, so the head's activations
+     * are recycled with the encoder's (on a GPU, a training loop then allocates nothing per step).
+     */
+    <T> T trainWithHead(Batch b, TrainMode mode, HeadStep<T> head) {
+        if (b.labels() == null) throw new IllegalArgumentException("training needs labels");
+        TrainPass pass = forwardTrain(b, mode);
+        pass.arena.activate();
+        try {
+            return head.run(pass);
+        } finally {
+            Arena.deactivate();
+        }
+    }
+
     private TrainPass forwardTrain(Backend be, Batch b, TrainMode mode, Arena arena) {
         int batch = b.batchSize(), seq = b.seqLen(), h = config.hiddenSize(), n = batch * seq;
         Buf x = be.floats(n * h);

@@ -1,5 +1,8 @@
 package dev.bertj.model;
 
+import dev.bertj.cpu.CpuBackend;
+import dev.bertj.cpu.HostBuf;
+
 /**
  * Sentence embeddings from token states, with sentence-transformers' conventions: mean pooling
  * weights tokens by the attention mask (padding never counts), cls takes token 0, and
@@ -11,16 +14,7 @@ public final class SentenceEmbeddings {
     /** {@code sum_s h[b,s,:] * mask[b,s] / max(sum_s mask[b,s], 1e-9)}: [B, H]. */
     public static float[] mean(float[] hidden, int[] mask, int batch, int seq, int h) {
         float[] f = new float[batch * h];
-        for (int r = 0; r < batch; r++) {
-            int count = 0;
-            for (int t = 0; t < seq; t++) {
-                if (mask != null && mask[r * seq + t] == 0) continue;
-                count++;
-                for (int i = 0; i < h; i++) f[r * h + i] += hidden[(r * seq + t) * h + i];
-            }
-            float inv = 1f / Math.max(count, 1e-9f);
-            for (int i = 0; i < h; i++) f[r * h + i] *= inv;
-        }
+        CpuBackend.get().meanPool(new HostBuf(hidden), mask, batch, seq, h, new HostBuf(f));
         return f;
     }
 
