@@ -44,16 +44,6 @@ public final class Backends {
         return b;
     }
 
-    /** Null when {@code device} can be used here, else why not (one sentence); never throws. */
-    public static String unavailableReason(Device device) {
-        try {
-            of(device);
-            return null;
-        } catch (IllegalStateException e) {
-            return e.getMessage();
-        }
-    }
-
     /** Closes every non-CPU backend opened so far (their device memory is freed). */
     public static synchronized void closeAll() {
         for (Backend b : OPEN.values()) b.close();

@@ -43,11 +43,6 @@ public final class CpuBackend implements Backend {
         return DEFAULT;
     }
 
-    /** The kernels in use. */
-    public Kernels kernels() {
-        return k;
-    }
-
     private static float[] a(Buf b) {
         return HostBuf.of(b);
     }

@@ -46,21 +46,17 @@ final class CudaAttention {
         return Math.min(1024, Math.max(32, (seq + 31) / 32 * 32));
     }
 
-    private static int blocks(long n) {
-        return (int) ((n + 255) / 256);
-    }
-
     /** {@code parts} column blocks of H of the [B*S, ld] rows at {@code x}, head-major into a new scratch buffer. */
     private CudaBackend.DevBuf split(long x, int ld, int parts) {
         long n = parts * count * headSize;
         CudaBackend.DevBuf out = be.scratch((int) n);
-        be.kernel("split_heads", blocks(n), 1, 256, x, ld, out.at(0), batch, seq, heads, d, parts);
+        be.elementwise("split_heads", n, x, ld, out.at(0), batch, seq, heads, d, parts);
         return out;
     }
 
     private void merge(CudaBackend.DevBuf in, long x, int ld, int parts) {
         long n = parts * count * headSize;
-        be.kernel("merge_heads", blocks(n), 1, 256, in.at(0), x, ld, batch, seq, heads, d, parts);
+        be.elementwise("merge_heads", n, in.at(0), x, ld, batch, seq, heads, d, parts);
     }
 
     void forward(CudaBackend.DevBuf qkv, int[] mask, CudaBackend.DevBuf context, CudaBackend.DevBuf probs, float p, long seed, long site, Mask keep) {
@@ -72,13 +68,13 @@ final class CudaAttention {
         long q = h.at(0), k = h.at((int) (count * headSize)), v = h.at((int) (2 * count * headSize));
         // scores[s][t] = q[s] . k[t]: column-major C(t, s) = k^T q.
         gemm.gemmBatched(true, false, seq, seq, d, k, d, headSize, q, d, headSize, 0f, probs.at(0), seq, block, count);
-        be.kernel("masked_softmax_forward", count, seq, softmaxThreads(), probs.at(0), be.additiveMask(mask), heads, seq,
+        be.launch("masked_softmax_forward", count, seq, softmaxThreads(), probs.at(0), be.additiveMask(mask), heads, seq,
                 (float) (1.0 / Math.sqrt(d)));
         CudaBackend.DevBuf dropped = probs;
         if (p > 0f) {
             dropped = be.scratch((int) n);
-            be.kernel("copy_rows", blocks(n), 1, 256, probs.at(0), 0, dropped.at(0), 0, 1, (int) n, 0);
-            be.kernel("dropout_forward", blocks(n), 1, 256, dropped.at(0), ((CudaBackend.DevMask) keep).address(), n, p, Dropout.base(seed, site));
+            be.elementwise("copy_rows", n, probs.at(0), 0, dropped.at(0), 0, 1, (int) n, 0);
+            be.elementwise("dropout_forward", n, dropped.at(0), ((CudaBackend.DevMask) keep).address(), n, p, Dropout.base(seed, site));
         }
         // context[s][i] = sum_t P'[s][t] v[t][i]: column-major C(i, s) = v P'.
         CudaBackend.DevBuf ctx = be.scratch((int) (count * headSize));
@@ -93,7 +89,7 @@ final class CudaAttention {
         CudaBackend.DevBuf dropped = probs;
         if (keep != null) {
             dropped = be.scratch((int) n);
-            be.kernel("dropout_apply", blocks(n), 1, 256, probs.at(0), dropped.at(0), keepAt, n, p);
+            be.elementwise("dropout_apply", n, probs.at(0), dropped.at(0), keepAt, n, p);
         }
         CudaBackend.DevBuf h = split(qkv.at(0), 3 * hidden, 3), dctx = split(dContext.at(0), hidden, 1);
         long q = h.at(0), k = h.at((int) (count * headSize)), v = h.at((int) (2 * count * headSize));
@@ -102,8 +98,8 @@ final class CudaAttention {
         // dv[t][i] = sum_s P'[s][t] dctx[s][i];  dP'[s][t] = dctx[s] . v[t]
         gemm.gemmBatched(false, true, d, seq, seq, dctx.at(0), d, headSize, dropped.at(0), seq, block, 0f, dv, d, headSize, count);
         gemm.gemmBatched(true, false, seq, seq, d, v, d, headSize, dctx.at(0), d, headSize, 0f, dp.at(0), seq, block, count);
-        if (keep != null) be.kernel("dropout_backward", blocks(n), 1, 256, dp.at(0), keepAt, n, p);
-        be.kernel("softmax_backward", count, seq, softmaxThreads(), probs.at(0), dp.at(0), seq, (float) (1.0 / Math.sqrt(d)));
+        if (keep != null) be.elementwise("dropout_backward", n, dp.at(0), keepAt, n, p);
+        be.launch("softmax_backward", count, seq, softmaxThreads(), probs.at(0), dp.at(0), seq, (float) (1.0 / Math.sqrt(d)));
         // dq[s][i] = sum_t dS[s][t] k[t][i];  dk[t][i] = sum_s dS[s][t] q[s][i]
         gemm.gemmBatched(false, false, d, seq, seq, k, d, headSize, dp.at(0), seq, block, 0f, dq, d, headSize, count);
         gemm.gemmBatched(false, true, d, seq, seq, q, d, headSize, dp.at(0), seq, block, 0f, dk, d, headSize, count);

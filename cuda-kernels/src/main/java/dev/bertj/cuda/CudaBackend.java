@@ -220,13 +220,14 @@ public final class CudaBackend implements Backend {
         return m == null ? 0L : ((DevMask) m).address();
     }
 
-    private void launch(String kernel, int gridX, int gridY, int block, Object... args) {
+    /** Queues a kernel (also for {@link CudaAttention}). */
+    void launch(String kernel, int gridX, int gridY, int block, Object... args) {
         if (gridX == 0 || gridY == 0) return;  // nothing to do (an empty batch); CUDA refuses empty grids
         api.launch(kernel, gridX, gridY, block, args);
     }
 
-    /** One thread per element. */
-    private void elementwise(String kernel, long n, Object... args) {
+    /** Queues a kernel with one thread per element of {@code n} (also for {@link CudaAttention}). */
+    void elementwise(String kernel, long n, Object... args) {
         if (n == 0) return;
         launch(kernel, (int) ((n + THREADS - 1) / THREADS), 1, THREADS, args);
     }
@@ -261,14 +262,15 @@ public final class CudaBackend implements Backend {
             }
         }
         api.upload(a, i.address);
-        ints.put(a, new Ints(a.clone(), i.address, i.capacity));
+        long address = i.address;
+        ints.put(a, new Ints(a.clone(), address, i.capacity));
         if (ints.size() > 8) {
             Map.Entry<int[], Ints> eldest = ints.entrySet().iterator().next();
             ints.remove(eldest.getKey());
             spareInts.add(eldest.getValue());
         }
         while (spareInts.size() > 8) api.free(spareInts.remove(0).address);
-        return ints.get(a).address;
+        return address;
     }
 
     // ---- dense layers ----
@@ -451,11 +453,6 @@ public final class CudaBackend implements Backend {
     @Override
     public void attentionBackward(AttentionShape s, Buf qkv, Buf probs, Mask keep, float p, Buf dContext, Buf dqkv) {
         new CudaAttention(this, api, s).backward(d(qkv), d(probs), keep, p, d(dContext), d(dqkv));
-    }
-
-    /** For {@link CudaAttention}: launches a kernel of this backend. */
-    void kernel(String kernel, int gridX, int gridY, int block, Object... args) {
-        launch(kernel, gridX, gridY, block, args);
     }
 
     /** For {@link CudaAttention}: HF's additive mask on the device ([B*S]), or 0 for none. */
