@@ -1,5 +1,6 @@
 package dev.bertj.cli;
 
+import dev.bertj.io.AtomicFiles;
 import dev.bertj.io.OnnxBertConverter;
 import dev.bertj.io.SafeTensorsWriter;
 import dev.bertj.model.BertConfig;
@@ -67,9 +68,9 @@ final class ConvertCommand implements Command {
         }
         Files.createDirectories(dir);
         SafeTensorsWriter.write(dir.resolve("model.safetensors"), c.weights(), Map.of("format", "pt"));
-        SafeTensorsWriter.writeString(dir.resolve("config.json"), config.toJson() + "\n");
-        SafeTensorsWriter.writeString(dir.resolve("vocab.txt"), String.join("\n", tok.vocab().tokens()) + "\n");
-        SafeTensorsWriter.writeString(dir.resolve("tokenizer_config.json"), tok.tokenizerConfigJson(config.maxPositionEmbeddings()));
+        AtomicFiles.writeString(dir.resolve("config.json"), config.toJson() + "\n");
+        AtomicFiles.writeString(dir.resolve("vocab.txt"), String.join("\n", tok.vocab().tokens()) + "\n");
+        AtomicFiles.writeString(dir.resolve("tokenizer_config.json"), tok.tokenizerConfigJson(config.maxPositionEmbeddings()));
         Path copy = dir.resolve("tokenizer.json");
         if (!copy.toAbsolutePath().equals(tokenizerJson.toAbsolutePath())) {
             Path tmp = copy.resolveSibling(".tokenizer.json.tmp");

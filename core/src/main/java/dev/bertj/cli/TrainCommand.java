@@ -176,7 +176,7 @@ final class TrainCommand implements Command {
         metrics.put("steps", (long) trainer.lossCurve().size());
         metrics.put("wall_time_s", (System.nanoTime() - started) / 1e9);
         Files.createDirectories(outDir);
-        dev.bertj.io.SafeTensorsWriter.writeString(outDir.resolve("metrics.json"), Json.writePretty(metrics) + "\n");
+        dev.bertj.io.AtomicFiles.writeString(outDir.resolve("metrics.json"), Json.writePretty(metrics) + "\n");
         out.println("wrote " + outDir.resolve("metrics.json"));
         return 0;
     }

@@ -80,8 +80,8 @@ public final class Npy {
      */
     public static void writeFloat32(Path file, float[] data, int... shape) throws IOException {
         byte[] header = header(file, "<f4", shape, data.length);
-        SafeTensorsWriter.writeAtomically(file, ch -> {
-            SafeTensorsWriter.writeFully(ch, ByteBuffer.wrap(header));
+        AtomicFiles.write(file, ch -> {
+            AtomicFiles.writeFully(ch, ByteBuffer.wrap(header));
             SafeTensorsWriter.writeFloats(ch, ByteBuffer.allocateDirect(BUFFER_BYTES).order(ByteOrder.LITTLE_ENDIAN), data);
         });
     }
@@ -112,8 +112,8 @@ public final class Npy {
 
     private static void writeLongs(Path file, int count, int[] shape, LongSource src) throws IOException {
         byte[] header = header(file, "<i8", shape, count);
-        SafeTensorsWriter.writeAtomically(file, ch -> {
-            SafeTensorsWriter.writeFully(ch, ByteBuffer.wrap(header));
+        AtomicFiles.write(file, ch -> {
+            AtomicFiles.writeFully(ch, ByteBuffer.wrap(header));
             ByteBuffer buf = ByteBuffer.allocateDirect(BUFFER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
             LongBuffer longs = buf.asLongBuffer();
             for (int at = 0; at < count; ) {
@@ -121,7 +121,7 @@ public final class Npy {
                 longs.clear();
                 src.copy(longs, at, len);
                 buf.clear().limit(8 * len);
-                SafeTensorsWriter.writeFully(ch, buf);
+                AtomicFiles.writeFully(ch, buf);
                 at += len;
             }
         });

@@ -28,9 +28,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * tensors by dtype and name, tensors are written in the map's iteration order: pass a {@link
  * java.util.TreeMap} to get HF's order (all tensors here are F32).
  *
- * <p>Writes are atomic: the file is written beside the target under a temporary name, flushed to
- * disk, then renamed over the target. A reader sees the old file or the new one, never a torn one;
- * on failure the temporary file is deleted and an existing target is left as it was.
+ * <p>Writes are atomic ({@link AtomicFiles#write}): a reader sees the old file or the new one, never
+ * a torn one; on failure an existing target is left as it was.
  */
 public final class SafeTensorsWriter {
 
@@ -90,8 +89,8 @@ public final class SafeTensorsWriter {
         head.putLong(padded).put(json);
         while (head.hasRemaining()) head.put((byte) ' ');
         head.flip();
-        writeAtomically(file, ch -> {
-            writeFully(ch, head);
+        AtomicFiles.write(file, ch -> {
+            AtomicFiles.writeFully(ch, head);
             ByteBuffer buf = ByteBuffer.allocateDirect(BUFFER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
             for (Map.Entry<String, Tensor> e : entries) writeFloats(ch, buf, e.getValue().data());
         });
@@ -105,68 +104,9 @@ public final class SafeTensorsWriter {
             floats.clear();
             floats.put(data, at, len);
             buf.clear().limit(4 * len);
-            writeFully(ch, buf);
+            AtomicFiles.writeFully(ch, buf);
             at += len;
         }
     }
 
-    static void writeFully(FileChannel ch, ByteBuffer buf) throws IOException {
-        while (buf.hasRemaining()) ch.write(buf);
-    }
-
-    /** The body of an atomic write: fills the channel of the temporary file. */
-    @FunctionalInterface
-    interface Body {
-        void write(FileChannel ch) throws IOException;
-    }
-
-    /**
-     * Runs {@code body} on a new temporary file beside {@code file}, forces it to disk, then renames
-     * it over {@code file}. On any failure the temporary file is deleted and {@code file} is
-     * untouched. Shared with {@link Npy}.
-     */
-    static void writeAtomically(Path file, Body body) throws IOException {
-        Path target = file.toAbsolutePath();
-        Path dir = target.getParent();
-        // Same directory: a rename is atomic only within one file system.
-        // Not Files.createTempFile: it would make the file mode 0600 instead of the usual umask default.
-        Path temp = dir.resolve("." + target.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
-        try {
-            try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                body.write(ch);
-                ch.force(true); // data on disk before the rename makes it visible, or a crash could leave an empty file
-            }
-            try {
-                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                throw new IOException(file + ": the file system cannot rename atomically, so the file is left unchanged", e);
-            }
-        } catch (Throwable t) {
-            try {
-                Files.deleteIfExists(temp);
-            } catch (IOException e) {
-                t.addSuppressed(e);
-            }
-            throw t;
-        }
-        syncDirectory(dir);
-    }
-
-    /**
-     * Writes {@code text} as UTF-8 to {@code file} atomically (temporary file, fsync, rename), so a
-     * failure leaves any earlier {@code file} intact. For config.json, vocab.txt, metrics.json.
-     */
-    public static void writeString(Path file, String text) throws IOException {
-        byte[] bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        writeAtomically(file, ch -> writeFully(ch, ByteBuffer.wrap(bytes)));
-    }
-
-    /** Makes the rename itself durable; best effort, as not every OS can open a directory. */
-    private static void syncDirectory(Path dir) {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-            ch.force(true);
-        } catch (IOException | UnsupportedOperationException e) {
-            // Windows cannot open directories; the rename has happened either way.
-        }
-    }
 }

@@ -1,5 +1,6 @@
 package dev.bertj.model;
 
+import dev.bertj.io.AtomicFiles;
 import dev.bertj.backend.Backend;
 import dev.bertj.backend.Buf;
 import dev.bertj.backend.Device;
@@ -92,9 +93,9 @@ public final class BertClassifier {
      * on an encoder-only directory, whose config.json has none of them.
      */
     public static BertClassifier fromPretrained(Path dir, Map<String, Object> configOverrides, long seed) throws IOException {
-        BertConfig config = BertConfig.read(BertModel.requireFile(dir.resolve("config.json")));
+        BertConfig config = BertConfig.read(AtomicFiles.requireFile(dir.resolve("config.json"), "missing model file"));
         for (Map.Entry<String, Object> e : configOverrides.entrySet()) config = config.with(e.getKey(), e.getValue());
-        Path st = BertModel.requireFile(dir.resolve("model.safetensors"));
+        Path st = AtomicFiles.requireFile(dir.resolve("model.safetensors"), "missing model file");
         Map<String, Tensor> weights = BertModel.loadWeights(st, "bert.");
         // Check the head config before building the encoder, so a bad config fails fast.
         pooling(config);

@@ -67,7 +67,7 @@ public final class BertConfig {
 
     /** Writes config.json (2-space indent, like HF's save_pretrained), atomically. */
     public void write(Path file) throws IOException {
-        dev.bertj.io.SafeTensorsWriter.writeString(file, Json.writePretty(json) + "\n");
+        dev.bertj.io.AtomicFiles.writeString(file, Json.writePretty(json) + "\n");
     }
 
     /** A copy with one key set (any config.json key, known or not). */

@@ -1,5 +1,6 @@
 package dev.bertj.model;
 
+import dev.bertj.io.AtomicFiles;
 import dev.bertj.backend.Backend;
 import dev.bertj.backend.Buf;
 import dev.bertj.backend.Device;
@@ -34,8 +35,8 @@ public final class BertForSequenceClassification {
      * HF's warning). The label count comes from id2label, else {@code numLabelsIfUnset}.
      */
     public static BertForSequenceClassification fromPretrained(Path dir, int numLabelsIfUnset, long seed) throws IOException {
-        BertConfig config = BertConfig.read(BertModel.requireFile(dir.resolve("config.json")));
-        Path st = BertModel.requireFile(dir.resolve("model.safetensors"));
+        BertConfig config = BertConfig.read(AtomicFiles.requireFile(dir.resolve("config.json"), "missing model file"));
+        Path st = AtomicFiles.requireFile(dir.resolve("model.safetensors"), "missing model file");
         Map<String, Tensor> weights = BertModel.loadWeights(st, "bert.");
         return build(config, weights, st.toString(), numLabelsIfUnset, seed);
     }

@@ -6,6 +6,7 @@ import dev.bertj.backend.Backends;
 import dev.bertj.backend.Buf;
 import dev.bertj.backend.Device;
 import dev.bertj.nn.Gradients;
+import dev.bertj.io.AtomicFiles;
 import dev.bertj.io.SafeTensors;
 import dev.bertj.tensor.Tensor;
 import dev.bertj.tokenizer.Batch;
@@ -114,19 +115,14 @@ public final class BertModel {
      * with a warning naming them, as HF does.
      */
     public static BertModel fromPretrained(Path dir) throws IOException {
-        BertConfig config = BertConfig.read(requireFile(dir.resolve("config.json")));
-        Path st = requireFile(dir.resolve("model.safetensors"));
+        BertConfig config = BertConfig.read(AtomicFiles.requireFile(dir.resolve("config.json"), "missing model file"));
+        Path st = AtomicFiles.requireFile(dir.resolve("model.safetensors"), "missing model file");
         return new BertModel(config, new WeightSource(loadWeights(st, "bert."), st.toString(), config.initializerRange(), 42));
     }
 
     /** A model with these weights (HF names, prefix stripped); missing ones are initialised from {@code seed}. */
     public static BertModel of(BertConfig config, Map<String, Tensor> weights, long seed) {
         return new BertModel(config, new WeightSource(weights, "the given weights", config.initializerRange(), seed));
-    }
-
-    static Path requireFile(Path p) throws IOException {
-        if (!Files.isRegularFile(p)) throw new java.nio.file.NoSuchFileException(p.toString(), null, "missing model file");
-        return p;
     }
 
     /** All tensors of a safetensors file, with {@code stripPrefix} removed from names that have it. */

@@ -1,5 +1,6 @@
 package dev.bertj.train;
 
+import dev.bertj.io.AtomicFiles;
 import dev.bertj.io.SafeTensors;
 import dev.bertj.io.SafeTensorsWriter;
 import dev.bertj.model.BertClassifier;
@@ -45,17 +46,11 @@ import java.util.stream.Stream;
  *       average_all, pooler) in config.json.
  * </ul>
  *
- * <p><b>Atomicity.</b> A save writes the whole checkpoint into {@code <dir>.tmp-<pid>-<random>}
- * beside {@code dir}, forces every file and the directory to disk, reads the tokenizer back from
- * it, and only then swaps it in: rename the existing {@code dir} to {@code <dir>.old-<pid>-<random>},
- * rename the new one to {@code dir}, delete the old one. So a failed or interrupted save never
- * leaves a partial checkpoint at {@code dir}, and the previous checkpoint there stays untouched
- * until the new one is complete on disk. Java has no atomic directory exchange, so after a crash
- * in the instant between the two renames {@code dir} is missing and the previous checkpoint is
- * the complete {@code <dir>.old-*} beside it (rename it back); a leftover {@code <dir>.tmp-*} is
- * an unfinished save and can be deleted. A save replaces {@code dir} whole: it refuses a
- * directory that is neither empty nor a model directory (one with config.json), so a mistyped
- * path cannot wipe unrelated files. Saves to the same directory must not run concurrently.
+ * <p><b>Atomicity.</b> A save writes the whole checkpoint with {@link AtomicFiles#writeDirectory}, and
+ * reads the tokenizer back from the temporary directory before it is swapped in: a failed or
+ * interrupted save never leaves a partial checkpoint at {@code dir}, and the previous checkpoint
+ * stays untouched until the new one is complete on disk. A save replaces {@code dir} whole and
+ * refuses a directory that is neither empty nor a model directory.
  */
 public final class Checkpoint {
     /** The CustomConfig keys a custom-head config.json carries. */
@@ -80,13 +75,6 @@ public final class Checkpoint {
         public String architecture() {
             return architecture;
         }
-    }
-
-    /** Fills the temporary directory of an atomic save; see {@link #writeDirectory}. */
-    @FunctionalInterface
-    public interface Contents {
-        /** Writes the files into {@code tmp}, an empty directory beside the target. */
-        void write(Path tmp) throws IOException;
     }
 
     private static final Logger LOG = Logger.getLogger(Checkpoint.class.getName());
@@ -142,7 +130,7 @@ public final class Checkpoint {
      * recognises wins; none recognised (or no list) is {@link HeadKind#NONE}.
      */
     public static HeadKind headKind(Path dir) throws IOException {
-        BertConfig config = BertConfig.read(requireFile(dir.resolve("config.json")));
+        BertConfig config = BertConfig.read(AtomicFiles.requireFile(dir.resolve("config.json"), "missing model file"));
         for (Object a : config.architectures()) {
             for (HeadKind k : HeadKind.values()) if (k.architecture != null && k.architecture.equals(a)) return k;
         }
@@ -173,64 +161,6 @@ public final class Checkpoint {
         return m;
     }
 
-    /**
-     * Replaces {@code dir} atomically (see the class comment) with what {@code contents} writes
-     * into a temporary directory. The save methods use it; callers may use it for other files that
-     * must appear together. Every regular file {@code contents} leaves is forced to disk.
-     *
-     * @throws IOException or whatever {@code contents} throws; {@code dir} is then unchanged and
-     *     the temporary directory removed
-     */
-    public static void writeDirectory(Path dir, Contents contents) throws IOException {
-        Path target = dir.toAbsolutePath().normalize();
-        // Replace the directory a symlink points to, not the link: that is where users look.
-        if (Files.isSymbolicLink(target) && Files.isDirectory(target)) target = target.toRealPath();
-        checkReplaceable(target);
-        Path parent = target.getParent();
-        if (parent == null) throw new IllegalArgumentException("cannot save a checkpoint as the root directory");
-        Files.createDirectories(parent);
-        String tag = ProcessHandle.current().pid() + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16);
-        Path tmp = parent.resolve(target.getFileName() + ".tmp-" + tag);
-        Path old = parent.resolve(target.getFileName() + ".old-" + tag);
-        Files.createDirectory(tmp);
-        try {
-            contents.write(tmp);
-            try (Stream<Path> files = Files.list(tmp)) {
-                for (Path f : files.toList()) if (Files.isRegularFile(f)) force(f);
-            }
-            force(tmp);
-            boolean hadOld = Files.exists(target);
-            // ATOMIC_MOVE: a plain move could fall back to copy-and-delete, which is not atomic.
-            if (hadOld) Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-            } catch (IOException | RuntimeException e) {
-                if (hadOld) {
-                    try {
-                        Files.move(old, target, StandardCopyOption.ATOMIC_MOVE); // put the previous one back
-                    } catch (IOException restore) {
-                        e.addSuppressed(restore);
-                    }
-                }
-                throw e;
-            }
-        } catch (Throwable t) {
-            try {
-                deleteTree(tmp);
-            } catch (IOException e) {
-                t.addSuppressed(e);
-            }
-            throw t;
-        }
-        force(parent);
-        try {
-            deleteTree(old);
-        } catch (IOException e) {
-            // The new checkpoint is in place; a leftover copy of the old one is not a failed save.
-            LOG.warning("saved " + target + " but could not delete the previous checkpoint at " + old + ": " + e);
-        }
-    }
-
     // ------------------------------------------------------------------------------------------
 
     private static void write(Path dir, BertConfig config, Map<String, Tensor> params, BertTokenizer tokenizer, Path tokenizerJson)
@@ -241,7 +171,7 @@ public final class Checkpoint {
         }
         // HF's safetensors writer orders tensors by name (all are F32 here); the order carries no meaning.
         Map<String, Tensor> sorted = new TreeMap<>(params);
-        writeDirectory(dir, tmp -> {
+        AtomicFiles.writeDirectory(dir, tmp -> {
             SafeTensorsWriter.write(tmp.resolve("model.safetensors"), sorted, Map.of("format", "pt"));
             Files.writeString(tmp.resolve("config.json"), config.toJson() + "\n", StandardCharsets.UTF_8);
             tokenizer.saveVocabulary(tmp);
@@ -313,42 +243,6 @@ public final class Checkpoint {
         List<String> missing = params.stream().filter(p -> !names.contains(p)).sorted().toList();
         if (!missing.isEmpty()) {
             throw new IllegalArgumentException(dir.resolve("model.safetensors") + " lacks " + missing.size() + " weight(s) of the model: " + missing);
-        }
-    }
-
-    private static void checkReplaceable(Path target) throws IOException {
-        if (!Files.exists(target)) return;
-        if (!Files.isDirectory(target)) throw new NotDirectoryException(target + " exists and is not a directory");
-        boolean empty;
-        try (Stream<Path> s = Files.list(target)) {
-            empty = s.findAny().isEmpty();
-        }
-        if (!empty && !Files.isRegularFile(target.resolve("config.json"))) {
-            throw new DirectoryNotEmptyException(target + " (not a model directory: no config.json); a checkpoint save"
-                    + " replaces the whole directory, so it only overwrites an empty one or a previous model");
-        }
-    }
-
-    private static Path requireFile(Path p) throws IOException {
-        if (!Files.isRegularFile(p)) throw new java.nio.file.NoSuchFileException(p.toString(), null, "missing model file");
-        return p;
-    }
-
-    /** fsync; best effort for directories, which not every OS can open. */
-    private static void force(Path p) throws IOException {
-        boolean dir = Files.isDirectory(p);
-        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
-            ch.force(true);
-        } catch (IOException | UnsupportedOperationException e) {
-            if (!dir) throw e;
-        }
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
-        // Deepest first; Files.walk does not follow links, so a link inside is removed, not its target.
-        try (Stream<Path> s = Files.walk(root)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
         }
     }
 }

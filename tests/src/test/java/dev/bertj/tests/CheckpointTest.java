@@ -1,5 +1,6 @@
 package dev.bertj.tests;
 
+import dev.bertj.io.AtomicFiles;
 import dev.bertj.io.Json;
 import dev.bertj.io.Npy;
 import dev.bertj.io.SafeTensors;
@@ -167,7 +168,7 @@ class CheckpointTest {
         String out = System.getProperty("bertj.checkpoint.export");
         if (out == null) return;
         Path dir = Path.of(out);
-        Checkpoint.writeDirectory(dir.resolve(name), t -> {
+        AtomicFiles.writeDirectory(dir.resolve(name), t -> {
             for (Map.Entry<String, byte[]> e : snapshot(ckpt).entrySet()) Files.write(t.resolve(e.getKey()), e.getValue());
         });
         Npy.writeFloat32(dir.resolve(name + "_logits.npy"), logits, shape);
@@ -313,7 +314,7 @@ class CheckpointTest {
         assertSameFiles(before, ckpt);
 
         // Any failure inside the write, here after a large file, is the same.
-        assertThrows(IOException.class, () -> Checkpoint.writeDirectory(ckpt, t -> {
+        assertThrows(IOException.class, () -> AtomicFiles.writeDirectory(ckpt, t -> {
             Files.write(t.resolve("model.safetensors"), new byte[1 << 20]);
             Files.writeString(t.resolve("config.json"), "{}");
             throw new IOException("disk full (simulated)");
