@@ -20,4 +20,5 @@ module dev.bertj {
     exports dev.bertj.backend;
 
     uses dev.bertj.backend.BackendProvider;
+    provides dev.bertj.backend.BackendProvider with dev.bertj.cpu.CpuBackendProvider;
 }

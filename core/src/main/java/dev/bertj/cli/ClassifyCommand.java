@@ -2,7 +2,6 @@ package dev.bertj.cli;
 
 import dev.bertj.io.Json;
 import dev.bertj.model.BertConfig;
-import dev.bertj.nn.CrossEntropy;
 import dev.bertj.tokenizer.BertTokenizer;
 import dev.bertj.tokenizer.EncodeOptions;
 import dev.bertj.train.Checkpoint;
@@ -48,11 +47,7 @@ final class ClassifyCommand implements Command {
         Args a = new Args(name(), argv, Args.withDevice(Set.of("model", "max-length")), Set.of());
         var device = a.device();
         Path dir = ModelCache.resolve(a.require("model"));
-        TaskModel model = switch (Checkpoint.headKind(dir)) {
-            case SEQUENCE_CLASSIFICATION -> TaskModel.of(Checkpoint.loadSequenceClassification(dir));
-            case CUSTOM -> TaskModel.of(Checkpoint.loadClassifier(dir));
-            case NONE -> throw new IllegalArgumentException(dir + " has no classification head (config.json architectures); train one with ./bertj train");
-        };
+        TaskModel model = TaskModel.of(Checkpoint.loadClassifierOfAnyKind(dir));
         model.to(device);
         BertConfig config = BertConfig.read(dir.resolve("config.json"));
         Map<Integer, String> names = config.id2label();
@@ -61,9 +56,7 @@ final class ClassifyCommand implements Command {
         EncodeOptions opts = EncodeOptions.builder().truncation(EncodeOptions.Truncation.LONGEST_FIRST).maxLength(maxLength).build();
         int classes = model.numLabels();
         InputBatches.forEach(in, tok, opts, CHUNK, b -> {
-            float[] logits = model.forward(b).logits().data();
-            float[] probs = new float[logits.length];
-            CrossEntropy.softmax(logits, b.batchSize(), classes, probs);
+            float[] probs = model.forward(b).probabilities();
             for (int r = 0; r < b.batchSize(); r++) {
                 int best = 0;
                 Map<String, Object> scores = new LinkedHashMap<>();

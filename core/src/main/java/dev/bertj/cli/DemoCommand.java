@@ -2,6 +2,7 @@ package dev.bertj.cli;
 
 import dev.bertj.model.BertClassifier;
 import dev.bertj.model.BertConfig;
+import dev.bertj.model.CustomHeadConfig;
 import dev.bertj.model.BertForSequenceClassification;
 import dev.bertj.model.BertModel;
 import dev.bertj.model.BertModelOutput;
@@ -103,8 +104,7 @@ final class DemoCommand implements Command {
         if (!model.hasPretrainedPooler()) out.println("(this checkpoint has no pooler weights; the pooler is newly initialised, as HF does)");
         out.println();
 
-        BertConfig custom = model.config().with("ff_output_dim", 256).with("n_classes", 2).with("ff_dropout", 0.1)
-                .with("pooler", true).with("cls_only", false).with("average_all", false);
+        BertConfig custom = new CustomHeadConfig(256, 2, 0.1, BertClassifier.Pooling.POOLER).apply(model.config());
         BertClassifier classifier = BertClassifier.of(BertModel.of(custom, model.parameters(), 42), java.util.Map.of(), 42);
         ClassifierOutput co = classifier.forward(batch);
         out.println("== Custom classification head (pooler -> Linear(" + model.config().hiddenSize() + ", 256) -> ReLU -> Dropout(0.1) -> Linear(256, 2)) ==");

@@ -4,6 +4,7 @@ import dev.bertj.io.Json;
 import dev.bertj.io.Npy;
 import dev.bertj.model.BertClassifier;
 import dev.bertj.model.BertConfig;
+import dev.bertj.model.CustomHeadConfig;
 import dev.bertj.model.BertForSequenceClassification;
 import dev.bertj.model.BertModel;
 import dev.bertj.model.ClassifierOutput;
@@ -100,17 +101,14 @@ final class TrainCommand implements Command {
         List<Trainer.Example> train = examples(trainRows, ids, trainFile);
 
         TaskModel model;
-        Object saveable;
         Float dropout = a.has("dropout") ? (float) dbl(a, "dropout", 0) : null;
         if (kind == Checkpoint.HeadKind.CUSTOM) {
             BertClassifier m = Checkpoint.loadClassifier(dir);
             if (dropout != null) m = withDropout(m, dropout, s.seed());
             model = TaskModel.of(m);
-            saveable = m;
         } else if (kind == Checkpoint.HeadKind.SEQUENCE_CLASSIFICATION && dropout == null) {
             BertForSequenceClassification m = Checkpoint.loadSequenceClassification(dir);
             model = TaskModel.of(m);
-            saveable = m;
         } else {
             BertModel encoder = BertModel.fromPretrained(dir);
             BertConfig c = encoder.config().withLabels(labels);
@@ -126,19 +124,21 @@ final class TrainCommand implements Command {
                     BertForSequenceClassification m = BertForSequenceClassification.of(
                             c.with("architectures", List.of("BertForSequenceClassification")), weights, labels.size(), s.seed());
                     model = TaskModel.of(m);
-                    saveable = m;
                 }
                 case "custom" -> {
                     String pooling = a.has("pooling") ? a.get("pooling") : "pooler";
                     if (!List.of("pooler", "cls", "mean").contains(pooling)) {
                         throw new Args.UsageException("train: --pooling must be pooler, cls or mean, got '" + pooling + "'");
                     }
-                    BertConfig cc = c.with("architectures", List.of("BertClassifier")).with("ff_output_dim", (long) a.intValue("ff-dim", 256, 1))
-                            .with("n_classes", (long) labels.size()).with("ff_dropout", dropout != null ? dropout : c.hiddenDropoutProb())
-                            .with("cls_only", pooling.equals("cls")).with("average_all", pooling.equals("mean")).with("pooler", pooling.equals("pooler"));
+                    CustomHeadConfig hc = new CustomHeadConfig(a.intValue("ff-dim", 256, 1), labels.size(),
+                            dropout != null ? dbl(a, "dropout", 0) : Double.parseDouble(Float.toString(c.hiddenDropoutProb())), switch (pooling) {
+                                case "cls" -> BertClassifier.Pooling.CLS_ONLY;
+                                case "mean" -> BertClassifier.Pooling.AVERAGE_ALL;
+                                default -> BertClassifier.Pooling.POOLER;
+                            });
+                    BertConfig cc = hc.apply(c.with("architectures", List.of("BertClassifier")));
                     BertClassifier m = BertClassifier.of(BertModel.of(cc, weights, s.seed()), Map.of(), s.seed());
                     model = TaskModel.of(m);
-                    saveable = m;
                 }
                 default -> throw new Args.UsageException("train: --head must be sequence-classification or custom, got '" + head + "'");
             }
@@ -165,7 +165,7 @@ final class TrainCommand implements Command {
             e.put("train_loss", trainLoss);
             if (val != null) e.put("validation", val.toJson());
             epochs.add(e);
-            save(outDir, saveable, tok, tokenizerJson);
+            model.save(outDir, tok, tokenizerJson);
             err.println("bertj train: checkpoint saved to " + outDir);
         });
         if (test != null) {
@@ -179,11 +179,6 @@ final class TrainCommand implements Command {
         dev.bertj.io.AtomicFiles.writeString(outDir.resolve("metrics.json"), Json.writePretty(metrics) + "\n");
         out.println("wrote " + outDir.resolve("metrics.json"));
         return 0;
-    }
-
-    private static void save(Path outDir, Object model, BertTokenizer tok, Path tokenizerJson) throws IOException {
-        if (model instanceof BertForSequenceClassification m) Checkpoint.save(outDir, m, tok, tokenizerJson);
-        else Checkpoint.save(outDir, (BertClassifier) model, tok, tokenizerJson);
     }
 
     private static BertClassifier withDropout(BertClassifier m, float p, long seed) {

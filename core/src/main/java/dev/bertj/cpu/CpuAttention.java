@@ -1,7 +1,6 @@
 package dev.bertj.cpu;
 
-import dev.bertj.backend.Backend.AttentionShape;
-import dev.bertj.nn.Dropout;
+import dev.bertj.backend.LayerOps.AttentionShape;
 
 /**
  * The CPU's attention: per (batch row, head), two GEMMs on strided views of the q|k|v rows with the
@@ -68,7 +67,7 @@ final class CpuAttention {
             probabilities(s, qkv, maskAdd, b, h, probs, po);
             float[] pr = scratch(n);
             System.arraycopy(probs, po, pr, 0, n);
-            Dropout.forwardRange(pr, 0, n, p, seed, site, keep, po);
+            CpuDropout.forwardRange(pr, 0, n, p, seed, site, keep, po);
             context(s, qkv, pr, 0, b, h, context);
         });
     }

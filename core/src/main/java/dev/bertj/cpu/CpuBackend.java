@@ -1,31 +1,40 @@
 package dev.bertj.cpu;
 
+import dev.bertj.backend.Activation;
+import dev.bertj.backend.AdamWStep;
 import dev.bertj.backend.Arena;
 import dev.bertj.backend.Backend;
 import dev.bertj.backend.Buf;
 import dev.bertj.backend.Device;
+import dev.bertj.backend.LinearWeights;
 import dev.bertj.backend.Mask;
-import dev.bertj.nn.Activations;
-import dev.bertj.nn.CrossEntropy;
-import dev.bertj.nn.Dropout;
-import dev.bertj.nn.FusedLinear;
-import dev.bertj.nn.LayerNorm;
-import dev.bertj.nn.Linear;
+import dev.bertj.backend.NormWeights;
 import dev.bertj.tensor.Tensor;
 
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.WeakHashMap;
 
 /**
- * The CPU backend: {@link Backend}'s operations on host arrays ({@link HostBuf}) with a
+ * The CPU backend: {@link Backend}'s operations on host arrays ({@link HostBuf}) with one
  * {@link Kernels} implementation (the Vector API one by default, {@link ScalarKernels} as the
- * reference) and the {@link Parallel} worker pool. Parameters are used in place.
+ * reference) for every operation, and the {@link Parallel} worker pool. Parameters are used in place.
+ *
+ * <p>Weights packed for the GEMM are cached per weight tensor, by identity ({@link Tensor} keeps
+ * Object's equals), in weak maps: a dropped model's packed copies go with it.
  */
 public final class CpuBackend implements Backend {
     private static final CpuBackend DEFAULT = new CpuBackend(Vectorization.kernels());
     /** Elements below which element-wise work runs on one thread. */
     private static final int PARALLEL_FROM = 1 << 15;
+    /** Rows below which LayerNorm runs on one thread. */
+    private static final int NORM_PARALLEL_FROM = 64;
     private final Kernels k;
     private final CpuAttention attention;
+    private final Map<Tensor, Packed> packed = Collections.synchronizedMap(new WeakHashMap<>());
+    private final Map<Tensor, Fused> fused = Collections.synchronizedMap(new WeakHashMap<>());
     private final Arena.Allocator allocator = new Arena.Allocator() {
         public Buf floats(int n) { return new HostBuf(new float[n]); }
         public Mask mask(int n) { return new HostMask(new boolean[n]); }
@@ -43,12 +52,20 @@ public final class CpuBackend implements Backend {
         return DEFAULT;
     }
 
+    /** The kernels every operation of this backend runs on. */
+    public Kernels kernels() {
+        return k;
+    }
+
     private static float[] a(Buf b) {
         return HostBuf.of(b);
     }
 
     @Override public Device device() { return Device.cpu(); }
     @Override public String name() { return "cpu/" + k.name(); }
+
+    // ---- memory ----
+
     @Override public Arena newArena() { return new Arena(allocator); }
 
     private Arena arena() {
@@ -92,28 +109,72 @@ public final class CpuBackend implements Backend {
 
     @Override public void write(Buf b, float[] host) { System.arraycopy(host, 0, a(b), 0, host.length); }
     @Override public Buf resultBuffer(float[] host) { return new HostBuf(host); }
+    @Override public float[] hostArray(Buf b) { return a(b); }
+    @Override public Buf wrap(float[] host) { return new HostBuf(host); }
     @Override public Buf param(Tensor t) { return new HostBuf(t.data()); }
     @Override public void paramUpdated(Tensor t) { t.changed(); }
     @Override public Buf gradient(int n) { return new HostBuf(new float[n]); }
     @Override public void zero(Buf x, int n) { Arrays.fill(a(x), 0, n, 0f); }
+    @Override public void copy(Buf src, Buf dst, int n) { System.arraycopy(a(src), 0, a(dst), 0, n); }
 
     @Override
-    public void linear(Buf x, int rows, Linear l, Buf y, boolean gelu) {
-        if (gelu) k.linearGelu(a(x), rows, l.packed(k), l.bias() == null ? null : l.bias().data(), a(y));
-        else l.forward(k, a(x), rows, a(y));
+    public void copyRows(Buf src, int srcOff, int srcStride, Buf dst, int dstOff, int dstStride, int rows, int width, boolean accumulate) {
+        float[] s = a(src), d = a(dst);
+        for (int r = 0; r < rows; r++) {
+            int so = srcOff + r * srcStride, o = dstOff + r * dstStride;
+            if (accumulate) for (int i = 0; i < width; i++) d[o + i] += s[so + i];
+            else System.arraycopy(s, so, d, o, width);
+        }
     }
 
-    /** The parts' weights concatenated and packed once, refilled in place after an optimizer step. */
-    private record Fused(Kernels kernels, int version, PackedWeight weight, float[] bias, float[] concat) { }
+    // ---- dense layers ----
+
+    /** A weight laid out for the GEMM, and the tensor version it was packed from. */
+    private record Packed(int version, PackedWeight weight) { }
+
+    /** The weight of {@code l} packed for the kernels, packed again in place when an optimizer step moved its version. */
+    private PackedWeight packed(LinearWeights l) {
+        Tensor w = l.weight();
+        int v = w.version();
+        Packed p = packed.get(w);
+        if (p == null) {
+            p = new Packed(v, k.pack(w.data(), l.out(), l.in()));
+            packed.put(w, p);
+        } else if (p.version != v) {
+            k.repack(w.data(), p.weight);
+            p = new Packed(v, p.weight);
+            packed.put(w, p);
+        }
+        return p.weight;
+    }
 
     @Override
-    public void linear(Buf x, int rows, FusedLinear f, Buf y) {
-        Fused c = f.cache() instanceof Fused fc && fc.kernels == k ? fc : null;
-        int version = f.version();
+    public void linear(Buf x, int rows, LinearWeights l, Buf y, Activation epilogue) {
+        float[] bias = l.bias() == null ? null : l.bias().data();
+        if (epilogue == Activation.GELU) {
+            k.linearGelu(a(x), rows, packed(l), bias, a(y));
+            return;
+        }
+        k.linear(a(x), rows, packed(l), bias, a(y));
+        if (epilogue != null) activation(epilogue, y, rows * l.out());
+    }
+
+    /** The parts' weights concatenated and packed once (keyed by the first part's weight), refilled in place after an optimizer step. */
+    private record Fused(int version, PackedWeight weight, float[] bias, float[] concat) { }
+
+    @Override
+    public void linear(Buf x, int rows, List<? extends LinearWeights> parts, Buf y) {
+        Tensor key = parts.get(0).weight();
+        Fused c = fused.get(key);
+        int version = 0, in = parts.get(0).in(), out = 0;
+        for (LinearWeights l : parts) {
+            version = 31 * (31 * version + l.weight().version()) + (l.bias() == null ? 0 : l.bias().version());
+            out += l.out();
+        }
         if (c == null || c.version != version) {
-            float[] w = c != null ? c.concat : new float[f.out() * f.in()], b = c != null ? c.bias : new float[f.out()];
+            float[] w = c != null ? c.concat : new float[out * in], b = c != null ? c.bias : new float[out];
             int wo = 0, bo = 0;
-            for (Linear l : f.parts()) {
+            for (LinearWeights l : parts) {
                 System.arraycopy(l.weight().data(), 0, w, wo, l.weight().size());
                 if (l.bias() != null) System.arraycopy(l.bias().data(), 0, b, bo, l.out());
                 else Arrays.fill(b, bo, bo + l.out(), 0f);
@@ -125,65 +186,77 @@ public final class CpuBackend implements Backend {
                 k.repack(w, c.weight);
                 pw = c.weight;
             } else {
-                pw = k.pack(w, f.out(), f.in());
+                pw = k.pack(w, out, in);
             }
-            c = new Fused(k, version, pw, b, w);
-            f.cache(c);
+            c = new Fused(version, pw, b, w);
+            fused.put(key, c);
         }
         k.linear(a(x), rows, c.weight, c.bias, a(y));
     }
 
     @Override
-    public void linearBackward(Linear l, Buf x, Buf dy, int dyOff, int ldy, int rows, Buf dx, boolean accumulateDx, Buf dW, Buf db) {
-        l.backward(k, a(x), a(dy), dyOff, ldy, rows, a(dx), accumulateDx, a(dW), a(db));
+    public void linearBackward(LinearWeights l, Buf xb, Buf dyb, int dyOff, int ldy, int rows, Buf dxb, boolean accumulateDx, Buf dWb, Buf dbb) {
+        int in = l.in(), out = l.out();
+        float[] x = a(xb), dy = a(dyb), dx = a(dxb), dW = a(dWb), db = a(dbb);
+        if (dx != null) k.gemm(rows, in, out, dy, dyOff, ldy, 1, l.weight().data(), 0, in, 1, dx, 0, in, accumulateDx);
+        k.gemm(out, in, rows, dy, dyOff, 1, ldy, x, 0, in, 1, dW, 0, in, true);
+        // db += 1^T dy: a one-row GEMM whose A is the constant 1 (both strides 0).
+        if (db != null) k.gemm(1, out, rows, ONE, 0, 0, 0, dy, dyOff, ldy, 1, db, 0, out, true);
     }
 
+    private static final float[] ONE = {1f};
+
     @Override
-    public void activation(String act, Buf x, int n) {
+    public void activation(Activation act, Buf x, int n) {
         float[] v = a(x);
-        // BERT's exact GELU runs on the kernels, in parallel slices; other activations on Activations.
-        if (act.equals("gelu")) Parallel.forSlices(n, PARALLEL_FROM, (i, from, to) -> k.gelu(v, from, to - from));
-        else Activations.apply(act, v, n);
+        // BERT's exact GELU runs on the kernels, in parallel slices; the others on the reference formula.
+        if (act == Activation.GELU) Parallel.forSlices(n, PARALLEL_FROM, (i, from, to) -> k.gelu(v, from, to - from));
+        else for (int i = 0; i < n; i++) v[i] = (float) act.apply(v[i]);
     }
 
     @Override
-    public void activationBackward(String act, Buf pre, Buf d, int n) {
-        float[] p = a(pre), dv = a(d);
-        if (act.equals("gelu")) Parallel.forSlices(n, PARALLEL_FROM, (i, from, to) -> k.geluBackward(p, dv, from, to - from));
-        else Activations.backward(act, p, dv, n);
+    public void activationBackward(Activation act, Buf saved, Buf d, int n) {
+        float[] s = a(saved), dv = a(d);
+        if (act == Activation.GELU) Parallel.forSlices(n, PARALLEL_FROM, (i, from, to) -> k.geluBackward(s, dv, from, to - from));
+        else if (act == Activation.RELU) for (int i = 0; i < n; i++) { if (s[i] <= 0f) dv[i] = 0f; }
+        else if (act == Activation.TANH) for (int i = 0; i < n; i++) dv[i] *= 1 - s[i] * s[i];
+        else for (int i = 0; i < n; i++) dv[i] = (float) (dv[i] * act.derivative(s[i]));
+    }
+
+    // ---- normalization, dropout, element-wise ----
+
+    @Override
+    public void layerNorm(Buf xb, Buf residual, int rows, NormWeights ln, Buf yb, Buf xhat, Buf rstd) {
+        float[] x = a(xb), res = a(residual), y = a(yb), xh = a(xhat), rs = a(rstd), gamma = ln.weight().data(), beta = ln.bias().data();
+        int h = ln.width();
+        Parallel.forSlices(rows, NORM_PARALLEL_FROM, (c, from, to) -> k.layerNorm(x, res, from, to, h, gamma, beta, ln.eps(), y, xh, rs));
     }
 
     @Override
-    public void reluBackward(Buf z, Buf d, int n) {
-        float[] zv = a(z), dv = a(d);
-        for (int i = 0; i < n; i++) if (zv[i] <= 0f) dv[i] = 0f;
-    }
-
-    @Override
-    public void tanhBackward(Buf y, Buf d, int n) {
-        float[] yv = a(y), dv = a(d);
-        for (int i = 0; i < n; i++) dv[i] *= 1 - yv[i] * yv[i];
-    }
-
-    @Override
-    public void layerNorm(Buf x, Buf residual, int rows, LayerNorm ln, Buf y, Buf xhat, Buf rstd) {
-        if (xhat == null) ln.forward(a(x), a(residual), rows, a(y));
-        else ln.forwardTrain(a(x), a(residual), rows, a(y), a(xhat), a(rstd));
-    }
-
-    @Override
-    public void layerNormBackward(LayerNorm ln, Buf xhat, Buf rstd, Buf dy, int rows, Buf dz, Buf dGamma, Buf dBeta) {
-        ln.backward(new LayerNorm.Ctx(a(xhat), a(rstd)), a(dy), rows, a(dz), a(dGamma), a(dBeta));
+    public void layerNormBackward(NormWeights ln, Buf xhat, Buf rstd, Buf dyb, int rows, Buf dzb, Buf dGammaB, Buf dBetaB) {
+        int h = ln.width();
+        float[] xh = a(xhat), rs = a(rstd), dy = a(dyb), dz = a(dzb), gamma = ln.weight().data(), dGamma = a(dGammaB), dBeta = a(dBetaB);
+        int chunks = Parallel.slices(rows, NORM_PARALLEL_FROM);
+        // Each chunk sums its rows' dgamma and dbeta apart; adding the chunks in order keeps the
+        // result independent of which thread ran what.
+        float[][] dg = new float[chunks][h], db = new float[chunks][h];
+        Parallel.forSlices(rows, NORM_PARALLEL_FROM, (c, from, to) -> k.layerNormBackward(xh, rs, dy, from, to, h, gamma, dz, dg[c], db[c]));
+        for (int c = 0; c < chunks; c++) {
+            for (int i = 0; i < h; i++) {
+                dGamma[i] += dg[c][i];
+                dBeta[i] += db[c][i];
+            }
+        }
     }
 
     @Override
     public void dropout(Buf x, int n, float p, long seed, long site, Mask keep) {
-        Dropout.forward(a(x), n, p, seed, site, HostMask.of(keep));
+        CpuDropout.forward(a(x), n, p, seed, site, HostMask.of(keep));
     }
 
     @Override
     public void dropoutBackward(Buf d, int n, float p, Mask keep) {
-        Dropout.backward(a(d), n, p, HostMask.of(keep));
+        CpuDropout.backward(a(d), n, p, HostMask.of(keep));
     }
 
     @Override
@@ -204,23 +277,7 @@ public final class CpuBackend implements Backend {
         for (int i = 0; i < n; i++) v[i] /= d;
     }
 
-    @Override
-    public double sumSquares(Buf x, int n) {
-        float[] v = a(x);
-        double s = 0;
-        for (int i = 0; i < n; i++) s += (double) v[i] * v[i];
-        return s;
-    }
-
-    @Override
-    public void copyRows(Buf src, int srcOff, int srcStride, Buf dst, int dstOff, int dstStride, int rows, int width, boolean accumulate) {
-        float[] s = a(src), d = a(dst);
-        for (int r = 0; r < rows; r++) {
-            int so = srcOff + r * srcStride, o = dstOff + r * dstStride;
-            if (accumulate) for (int i = 0; i < width; i++) d[o + i] += s[so + i];
-            else System.arraycopy(s, so, d, o, width);
-        }
-    }
+    // ---- BERT-specific ----
 
     @Override
     public void embeddings(int[] ids, int[] types, int batch, int seq, Tensor word, Tensor position, Tensor type, Buf out) {
@@ -258,49 +315,34 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void meanPool(Buf hidden, int[] mask, int batch, int seq, int h, Buf out) {
-        float[] x = a(hidden), f = a(out);
-        Arrays.fill(f, 0, batch * h, 0f);
-        for (int r = 0; r < batch; r++) {
-            int count = 0;
-            for (int t = 0; t < seq; t++) {
-                if (mask != null && mask[r * seq + t] == 0) continue;
-                count++;
-                for (int i = 0; i < h; i++) f[r * h + i] += x[(r * seq + t) * h + i];
-            }
-            float inv = 1f / Math.max(count, 1e-9f);
-            for (int i = 0; i < h; i++) f[r * h + i] *= inv;
-        }
+        CpuReductions.meanPool(a(hidden), mask, batch, seq, h, a(out));
     }
 
     @Override
     public void meanPoolBackward(Buf dOut, int[] mask, int batch, int seq, int h, Buf dHidden) {
-        float[] df = a(dOut), d = a(dHidden);
-        for (int r = 0; r < batch; r++) {
-            int count = 0;
-            for (int t = 0; t < seq; t++) if (mask == null || mask[r * seq + t] != 0) count++;
-            float inv = 1f / Math.max(count, 1);
-            for (int t = 0; t < seq; t++) {
-                int o = (r * seq + t) * h;
-                if (mask != null && mask[r * seq + t] == 0) Arrays.fill(d, o, o + h, 0f);
-                else for (int i = 0; i < h; i++) d[o + i] = df[r * h + i] * inv;
-            }
-        }
+        CpuReductions.meanPoolBackward(a(dOut), mask, batch, seq, h, a(dHidden));
     }
 
     @Override
     public float crossEntropy(Buf logits, int rows, int classes, int[] labels, Buf dLogits) {
-        float loss = CrossEntropy.forward(a(logits), rows, classes, labels);
-        if (dLogits != null) {
-            float[] d = CrossEntropy.backward(a(logits), rows, classes, labels);
-            System.arraycopy(d, 0, a(dLogits), 0, d.length);
-        }
-        return loss;
+        return CpuReductions.crossEntropy(a(logits), rows, classes, labels, a(dLogits));
+    }
+
+    // ---- optimizer ----
+
+    @Override
+    public double sumSquares(Buf x, int n) {
+        float[] v = a(x);
+        double s = 0;
+        for (int i = 0; i < n; i++) s += (double) v[i] * v[i];
+        return s;
     }
 
     @Override
-    public void adamw(Buf param, Buf grad, Buf mBuf, Buf vBuf, int n, float decay, float b1, float oneMinusB1, float b2,
-                      float oneMinusB2, float negStepSize, float bc2Sqrt, float eps) {
+    public void adamw(Buf param, Buf grad, Buf mBuf, Buf vBuf, int n, AdamWStep st) {
         float[] p = a(param), g = a(grad), m = a(mBuf), v = a(vBuf);
+        float decay = st.decay(), b1 = st.beta1(), omb1 = st.oneMinusBeta1(), b2 = st.beta2(), omb2 = st.oneMinusBeta2();
+        float negStepSize = st.negStepSize(), bc2Sqrt = st.bc2Sqrt(), eps = st.eps();
         // Element-wise, so slices of a large tensor (the word embeddings) run on every core.
         Parallel.forSlices(n, 1 << 16, (sl, from, to) -> {
             for (int i = from; i < to; i++) {
@@ -308,8 +350,8 @@ public final class CpuBackend implements Backend {
                 float pi = p[i] * decay;
                 // ATen's add(alpha) and addcmul compile to fused multiply-adds (checked against
                 // PyTorch 1.13 on both its scalar and AVX2 paths); addcdiv's divide cannot fuse.
-                float mi = Math.fma(gi, oneMinusB1, m[i] * b1);
-                float vi = Math.fma(oneMinusB2 * gi, gi, v[i] * b2);
+                float mi = Math.fma(gi, omb1, m[i] * b1);
+                float vi = Math.fma(omb2 * gi, gi, v[i] * b2);
                 float denom = (float) Math.sqrt(vi) / bc2Sqrt + eps;
                 m[i] = mi;
                 v[i] = vi;

@@ -78,25 +78,26 @@ public final class ScalarKernels implements Kernels {
 
     @Override
     public void gelu(float[] x, int off, int n) {
-        for (int i = off; i < off + n; i++) x[i] = (float) (0.5 * x[i] * (1 + erf(x[i] * 0.7071067811865476)));
+        for (int i = off; i < off + n; i++) x[i] = (float) (0.5 * x[i] * (1 + erfFast(x[i] * 0.7071067811865476)));
     }
 
     @Override
     public void geluBackward(float[] x, float[] d, int off, int n) {
         for (int i = off; i < off + n; i++) {
             double v = x[i];
-            d[i] = (float) (d[i] * (0.5 * (1 + erf(v * 0.7071067811865476)) + v * Math.exp(-0.5 * v * v) * 0.3989422804014327));
+            d[i] = (float) (d[i] * (0.5 * (1 + erfFast(v * 0.7071067811865476)) + v * Math.exp(-0.5 * v * v) * 0.3989422804014327));
         }
     }
 
     /**
-     * The error function to 1.5e-7 absolute (Abramowitz and Stegun 7.1.26), the approximation
-     * PyTorch's vectorized CPU erf uses too: one exp and one division.
+     * The kernels' error function, to 1.5e-7 absolute (Abramowitz and Stegun 7.1.26), the
+     * approximation PyTorch's vectorized CPU erf uses too: one exp and one division. (The reference
+     * erf, to 1e-15, is {@link dev.bertj.backend.Activation#erf}; a test bounds their difference.)
      * <pre>
      * erf(x) = 1 - (a1 t + a2 t^2 + a3 t^3 + a4 t^4 + a5 t^5) exp(-x^2),  t = 1 / (1 + p |x|)
      * </pre>
      */
-    public static double erf(double x) {
+    public static double erfFast(double x) {
         double a = Math.abs(x);
         double t = 1.0 / (1.0 + 0.3275911 * a);
         double poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));

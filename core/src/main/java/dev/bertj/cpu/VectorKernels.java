@@ -93,7 +93,7 @@ final class VectorKernels implements Kernels {
         for (; i < n; i++) x[off + i] *= 1f / s;
     }
 
-    /** {@link ScalarKernels#erf}'s formula, sixteen lanes at a time. */
+    /** {@link ScalarKernels#erfFast}'s formula, sixteen lanes at a time. */
     private static FloatVector erf(FloatVector z) {
         FloatVector one = FloatVector.broadcast(F, 1f), a = z.abs();
         FloatVector t = one.div(a.fma(0.3275911f, 1f));

@@ -36,20 +36,18 @@ public final class BertEmbeddings {
                 w.get("embeddings.LayerNorm.bias", WeightSource.Init.ZEROS, hidden), c.layerNormEps());
     }
 
-    /** Inference: {@code out[b,s,:] = LayerNorm(word[ids[b,s]] + position[s] + type[types[b,s]])}. */
-    void forward(Backend be, int[] ids, int[] types, int batch, int seq, Buf out) {
-        check(ids, types, batch, seq);
-        be.embeddings(ids, types, batch, seq, wordEmbeddings, positionEmbeddings, tokenTypeEmbeddings, out);
-        be.layerNorm(out, null, batch * seq, layerNorm, out, null, null);
-    }
-
-    Ctx forwardTrain(Backend be, int[] ids, int[] types, int batch, int seq, Buf out, TrainMode mode) {
+    /**
+     * {@code out[b,s,:] = dropout(LayerNorm(word[ids[b,s]] + position[s] + type[types[b,s]]))} into
+     * {@code out} ([B*S, H]); with {@code train} null (inference) no dropout and no context.
+     */
+    Ctx forward(Backend be, int[] ids, int[] types, int batch, int seq, Buf out, TrainMode train) {
         check(ids, types, batch, seq);
         int rows = batch * seq;
         be.embeddings(ids, types, batch, seq, wordEmbeddings, positionEmbeddings, tokenTypeEmbeddings, out);
-        Buf xhat = be.floats(rows * hidden), rstd = be.floats(rows);
+        Buf xhat = train == null ? null : be.floats(rows * hidden), rstd = train == null ? null : be.floats(rows);
         be.layerNorm(out, null, rows, layerNorm, out, xhat, rstd);
-        Mask keep = mode.drop(be, out, rows * hidden, dropout, TrainMode.EMBEDDINGS);
+        if (train == null) return null;
+        Mask keep = train.drop(be, out, rows * hidden, dropout, TrainMode.EMBEDDINGS);
         return new Ctx(ids, types, batch, seq, xhat, rstd, keep);
     }
 

@@ -1,10 +1,9 @@
 package dev.bertj.model;
 
-import dev.bertj.io.AtomicFiles;
 import dev.bertj.backend.Backend;
 import dev.bertj.backend.Buf;
-import dev.bertj.backend.Device;
 import dev.bertj.backend.Mask;
+import dev.bertj.io.AtomicFiles;
 import dev.bertj.nn.Gradients;
 import dev.bertj.nn.Linear;
 import dev.bertj.tensor.Tensor;
@@ -12,6 +11,7 @@ import dev.bertj.tokenizer.Batch;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -19,15 +19,13 @@ import java.util.Map;
  * cross-entropy when labels are given. Checkpoint names are {@code bert.*} and
  * {@code classifier.weight/bias}; labels map to names through the config's id2label.
  */
-public final class BertForSequenceClassification {
-    final BertModel bert;
+public final class BertForSequenceClassification extends SequenceClassifier<BertForSequenceClassification> {
     final Linear classifier;
-    private final int numLabels;
 
     BertForSequenceClassification(BertModel bert, Linear classifier) {
-        this.bert = bert;
+        super(bert);
         this.classifier = classifier;
-        this.numLabels = classifier.out();
+        bert.usingPooler();
     }
 
     /**
@@ -58,84 +56,47 @@ public final class BertForSequenceClassification {
         return new BertForSequenceClassification(bert, cls);
     }
 
-    /** The encoder. */
-    public BertModel bert() {
-        return bert;
-    }
-
-    /** Number of classes. */
+    @Override
     public int numLabels() {
-        return numLabels;
-    }
-
-    /** Moves the model to {@code device} (see {@link BertModel#to}) and returns it. */
-    public BertForSequenceClassification to(Device device) {
-        bert.to(device);
-        return this;
-    }
-
-    /** Moves the model onto this backend instance (see {@link BertModel#to(Backend)}) and returns it. */
-    public BertForSequenceClassification to(Backend backend) {
-        bert.to(backend);
-        return this;
-    }
-
-    /** Logits, and the loss when {@code batch} has labels. Inference mode (no dropout). */
-    public ClassifierOutput forward(Batch batch) {
-        BertModelOutput out = bert.forward(batch);
-        int b = batch.batchSize();
-        float[] logits = new float[b * numLabels];
-        float loss = bert.headInference(logits, (be, host) -> {
-            Buf l = be.resultBuffer(host);
-            be.linear(be.upload(out.poolerOutput().data()), b, classifier, l, false);
-            float lossValue = batch.labels() == null ? Float.NaN : be.crossEntropy(l, b, numLabels, batch.labels(), null);
-            be.download(l, host);
-            return lossValue;
-        });
-        return new ClassifierOutput(new Tensor(logits, b, numLabels), loss);
+        return classifier.out();
     }
 
     /** Every weight by checkpoint name ({@code bert.*}, {@code classifier.*}), as HF saves this model. */
+    @Override
     public Map<String, Tensor> parameters() {
-        Map<String, Tensor> m = new java.util.LinkedHashMap<>();
+        Map<String, Tensor> m = new LinkedHashMap<>();
         bert.parameters().forEach((k, v) -> m.put("bert." + k, v));
         m.put("classifier.weight", classifier.weight());
         m.put("classifier.bias", classifier.bias());
         return m;
     }
 
+    @Override
+    void logits(Backend be, BertModelOutput out, Batch batch, Buf logits) {
+        be.linear(be.upload(out.poolerOutput().data()), batch.batchSize(), classifier, logits, null);
+    }
+
     /**
-     * One training forward and backward: logits and mean loss, with every parameter's gradient
-     * (checkpoint names) accumulated into {@code g}.
      * <pre>
      * logits = classifier(dropout(pooler_output));  dlogits = CE'(logits, labels)
      * dpooled = dropout'(classifier'(dlogits));  then BertModel backward
      * </pre>
      */
-    public ClassifierOutput trainStep(Batch batch, TrainMode mode, Gradients g) {
-        return bert.trainWithHead(batch, mode, pass -> headStep(pass, batch, mode, g));
-    }
-
-    private ClassifierOutput headStep(BertModel.TrainPass pass, Batch batch, TrainMode mode, Gradients g) {
+    @Override
+    ClassifierOutput headStep(BertModel.TrainPass pass, Batch batch, TrainMode mode, Gradients g) {
         Backend be = pass.backend;
-        int b = batch.batchSize(), h = bert.config().hiddenSize();
+        int b = batch.batchSize(), h = bert.config().hiddenSize(), n = numLabels();
         Buf pooled = pass.floats(b * h);
-        be.copyRows(pass.pooled, 0, 0, pooled, 0, 0, 1, b * h, false);
+        be.copy(pass.pooled, pooled, b * h);
         float p = bert.config().classifierDropout();
         Mask keep = mode.drop(be, pooled, b * h, p, TrainMode.CLASSIFIER);
-        float[] logits = new float[b * numLabels];
-        Buf l = pass.floats(b * numLabels), dLogits = pass.floats(b * numLabels);
-        be.linear(pooled, b, classifier, l, false);
-        float loss = be.crossEntropy(l, b, numLabels, batch.labels(), dLogits);
+        Buf l = pass.floats(b * n), dLogits = pass.floats(b * n);
+        be.linear(pooled, b, classifier, l, null);
+        float loss = be.crossEntropy(l, b, n, batch.labels(), dLogits);
         Buf dPooled = pass.floats(b * h);
-        classifier.backward(be, "classifier", pooled, dLogits, 0, numLabels, b, dPooled, false, g);
+        classifier.backward(be, "classifier", pooled, dLogits, 0, n, b, dPooled, false, g);
         if (keep != null) be.dropoutBackward(dPooled, b * h, p, keep);
         bert.backward(pass, null, dPooled, g.view("bert."));
-        return new ClassifierOutput(new Tensor(be.download(l, logits), b, numLabels), loss);
-    }
-
-    /** The name of class {@code id} from id2label, else {@code LABEL_id} as HF names them. */
-    public String labelName(int id) {
-        return bert.config.id2label().getOrDefault(id, "LABEL_" + id);
+        return new ClassifierOutput(new Tensor(be.download(l, new float[b * n]), b, n), loss);
     }
 }

@@ -1,5 +1,6 @@
 package dev.bertj.model;
 
+import dev.bertj.backend.Activation;
 import dev.bertj.backend.Arena;
 import dev.bertj.backend.Backend;
 import dev.bertj.backend.Backends;
@@ -21,17 +22,19 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * HF's {@code BertModel}: embeddings, an encoder of N {@link BertLayer}s, and the pooler.
+ * HF's {@code BertModel}: {@link BertEmbeddings}, a {@link BertEncoder} of N {@link BertLayer}s, and the {@link BertPooler}.
  * Immutable after loading: one instance serves concurrent forward calls, each with its own
  * activations.
  */
 public final class BertModel {
     final BertConfig config;
     final BertEmbeddings embeddings;
-    final List<BertLayer> layers;
+    final BertEncoder encoder;
     final BertPooler pooler;
     private final Map<String, Tensor> parameters;
     private final List<String> newlyInitialized;
+    private final String source;
+    private volatile boolean poolerWarned;
     /** The backend the model runs on, and its per-thread arenas. */
     private volatile Placement placement = new Placement(Backends.cpu());
 
@@ -48,12 +51,22 @@ public final class BertModel {
     BertModel(BertConfig config, WeightSource w) {
         this.config = config;
         this.embeddings = new BertEmbeddings(config, w);
-        List<BertLayer> ls = new ArrayList<>();
-        for (int i = 0; i < config.numHiddenLayers(); i++) ls.add(new BertLayer(config, w, i));
-        this.layers = List.copyOf(ls);
+        this.encoder = new BertEncoder(config, w);
         this.pooler = new BertPooler(config, w);
         this.parameters = Collections.unmodifiableMap(new LinkedHashMap<>(w.parameters()));
-        this.newlyInitialized = w.finish();
+        this.newlyInitialized = w.finish(name -> name.startsWith("pooler."));
+        this.source = w.source();
+    }
+
+    /**
+     * Says, with HF's warning and once per model, that the pooler is newly initialised when it is:
+     * called by whatever uses pooler_output (a head on the pooler), so embedding with mean or CLS
+     * pooling stays quiet.
+     */
+    void usingPooler() {
+        if (hasPretrainedPooler() || poolerWarned) return;
+        poolerWarned = true;
+        WeightSource.warn(source, newlyInitialized.stream().filter(n -> n.startsWith("pooler.")).toList());
     }
 
     /**
@@ -72,7 +85,15 @@ public final class BertModel {
      * bertj-cuda's {@code CudaBackend.open(0, Precision.BF16)}) and returns it.
      */
     public BertModel to(Backend backend) {
-        if (backend != placement.backend()) placement = new Placement(backend);
+        if (backend == placement.backend()) return this;
+        // Refuse here, in one sentence, rather than in the middle of a pass.
+        for (Activation act : List.of(config.activation(), Activation.TANH, Activation.RELU)) {
+            if (!backend.supports(act)) {
+                throw new IllegalStateException("the " + backend.name() + " backend has no " + act.hfName() + " activation, which this model"
+                        + (act == config.activation() ? "'s hidden_act is" : " needs") + "; run it on the CPU");
+            }
+        }
+        placement = new Placement(backend);
         return this;
     }
 
@@ -202,30 +223,19 @@ public final class BertModel {
 
     private BertModelOutput forward(Backend be, int[] inputIds, int[] tokenTypeIds, int[] attentionMask, int batch, int seq,
                                     boolean outputHiddenStates, boolean outputAttentions) {
-        int h = config.hiddenSize(), heads = config.numAttentionHeads(), n = batch * seq;
-        List<Tensor> hidden = new ArrayList<>(), attn = new ArrayList<>();
+        int h = config.hiddenSize(), n = batch * seq;
+        List<Tensor> hidden = outputHiddenStates ? new ArrayList<>() : null, attn = outputAttentions ? new ArrayList<>() : null;
         float[] result = new float[n * h], pooled = new float[batch * h];
         Buf resultBuf = be.resultBuffer(result), pooledBuf = be.resultBuffer(pooled);
-        // Each layer's output is the next one's input; the input and the layer's scratch go back to
-        // the arena once the layer is done, so inference holds about one layer's worth of buffers.
-        Buf x = layers.isEmpty() ? resultBuf : be.floats(n * h);
-        embeddings.forward(be, inputIds, tokenTypeIds, batch, seq, x);
-        if (outputHiddenStates) hidden.add(new Tensor(be.download(x, new float[n * h]), batch, seq, h));
-        for (int i = 0; i < layers.size(); i++) {
-            int mark = Arena.mark();
-            Buf y = i == layers.size() - 1 ? resultBuf : be.floats(n * h);
-            Buf probs = outputAttentions ? be.floats(batch * heads * seq * seq) : null;
-            layers.get(i).forward(be, x, attentionMask, batch, seq, y, probs);
-            if (outputHiddenStates) hidden.add(new Tensor(be.download(y, new float[n * h]), batch, seq, h));
-            if (outputAttentions) attn.add(new Tensor(be.download(probs, new float[batch * heads * seq * seq]), batch, heads, seq, seq));
-            Arena.release(mark, y);
-            Arena.free(x);
-            x = y;
-        }
-        pooler.forward(be, x, batch, seq, pooledBuf);
-        be.download(x, result);
+        Buf x = encoder.layer.isEmpty() ? resultBuf : be.floats(n * h);
+        embeddings.forward(be, inputIds, tokenTypeIds, batch, seq, x, null);
+        if (hidden != null) hidden.add(new Tensor(be.download(x, new float[n * h]), batch, seq, h));
+        if (!encoder.layer.isEmpty()) encoder.forward(be, x, attentionMask, batch, seq, resultBuf, null, hidden, attn);
+        pooler.forward(be, resultBuf, batch, seq, pooledBuf);
+        be.download(resultBuf, result);
         be.download(pooledBuf, pooled);
-        return new BertModelOutput(new Tensor(result, batch, seq, h), new Tensor(pooled, batch, h), List.copyOf(hidden), List.copyOf(attn));
+        return new BertModelOutput(new Tensor(result, batch, seq, h), new Tensor(pooled, batch, h),
+                hidden == null ? List.of() : List.copyOf(hidden), attn == null ? List.of() : List.copyOf(attn));
     }
 
     /** A training forward pass: its outputs, and what backward needs. */
@@ -320,17 +330,13 @@ public final class BertModel {
 
     private TrainPass forwardTrain(Backend be, Batch b, TrainMode mode, Arena arena) {
         int batch = b.batchSize(), seq = b.seqLen(), h = config.hiddenSize(), n = batch * seq;
-        Buf x = be.floats(n * h);
-        BertEmbeddings.Ctx e = embeddings.forwardTrain(be, b.inputIds(), b.tokenTypeIds(), batch, seq, x, mode);
-        List<BertLayer.Ctx> ctxs = new ArrayList<>();
-        for (BertLayer layer : layers) {
-            Buf y = be.floats(n * h);
-            ctxs.add(layer.forwardTrain(be, x, b.attentionMask(), batch, seq, y, mode));
-            x = y;
-        }
+        Buf x = be.floats(n * h), last = encoder.layer.isEmpty() ? x : be.floats(n * h);
+        BertEmbeddings.Ctx e = embeddings.forward(be, b.inputIds(), b.tokenTypeIds(), batch, seq, x, mode);
+        List<BertLayer.Ctx> ctxs = encoder.layer.isEmpty() ? List.of()
+                : encoder.forward(be, x, b.attentionMask(), batch, seq, last, mode, null, null);
         Buf pooled = be.floats(batch * h);
-        BertPooler.Ctx p = pooler.forward(be, x, batch, seq, pooled);
-        return new TrainPass(e, ctxs, p, x, pooled, batch, seq, h, arena, be);
+        BertPooler.Ctx p = pooler.forward(be, last, batch, seq, pooled);
+        return new TrainPass(e, ctxs, p, last, pooled, batch, seq, h, arena, be);
     }
 
     /**
@@ -343,7 +349,7 @@ public final class BertModel {
         try {
             Buf d = dLastHidden != null ? dLastHidden : be.zeros(pass.batch * pass.seq * pass.hidden);
             if (dPooled != null) pooler.backward(be, pass.pooler, dPooled, d, g);
-            for (int i = layers.size() - 1; i >= 0; i--) d = layers.get(i).backward(be, pass.layers.get(i), d, g);
+            d = encoder.backward(be, pass.layers, d, g);
             embeddings.backward(be, pass.embeddings, d, g);
         } finally {
             Arena.deactivate();

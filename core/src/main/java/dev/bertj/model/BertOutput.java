@@ -5,7 +5,7 @@ package dev.bertj.model;
  * intermediate_size → H: the block of {@link BertSelfOutput} with a wider input, as in HF.
  */
 public final class BertOutput extends BertSelfOutput {
-    BertOutput(BertConfig c, WeightSource w, String prefix) {
-        super(c, w, prefix, c.intermediateSize());
+    BertOutput(BertConfig c, WeightSource w, String prefix, int site) {
+        super(c, w, prefix, c.intermediateSize(), site);
     }
 }

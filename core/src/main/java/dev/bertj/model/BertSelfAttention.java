@@ -1,8 +1,8 @@
 package dev.bertj.model;
 
 import dev.bertj.backend.Backend;
-import dev.bertj.backend.Backend.AttentionShape;
 import dev.bertj.backend.Buf;
+import dev.bertj.backend.LayerOps.AttentionShape;
 import dev.bertj.backend.Mask;
 import dev.bertj.nn.FusedLinear;
 import dev.bertj.nn.Gradients;
@@ -35,13 +35,15 @@ public final class BertSelfAttention {
     private final int heads;
     private final int headDim;
     private final float dropout;
+    private final int site;
 
     /** What backward needs: the input, q|k|v rows ([rows, 3H]), probabilities before dropout, the dropout mask. */
-    record Ctx(Buf x, Buf qkv, Buf probs, Mask keep, AttentionShape shape) { }
+    record Ctx(Buf hiddenStates, Buf qkv, Buf probs, Mask keep, AttentionShape shape) { }
 
-    BertSelfAttention(BertConfig c, WeightSource w, String prefix) {
+    BertSelfAttention(BertConfig c, WeightSource w, String prefix, int site) {
         int h = c.hiddenSize();
         this.prefix = prefix;
+        this.site = site;
         heads = c.numAttentionHeads();
         headDim = h / heads;
         dropout = c.attentionProbsDropoutProb();
@@ -51,37 +53,34 @@ public final class BertSelfAttention {
         qkvProjection = new FusedLinear(List.of(query, key, value));
     }
 
-    private AttentionShape shape(int batch, int seq) {
-        return new AttentionShape(batch, seq, heads, headDim);
-    }
-
     /**
-     * Inference into {@code context}, with {@code qkv} ({@code [rows, 3H]}) as scratch; {@code probsOut},
-     * if not null, receives the probabilities {@code [B, heads, S, S]}.
+     * Attention of {@code hiddenStates} ([B*S, H]) into {@code context} ([B*S, H]); {@code probsOut}, if
+     * not null, receives the probabilities {@code [B, heads, S, S]} before dropout. With {@code train}
+     * null (inference) there is no dropout and no context.
      */
-    void forward(Backend be, Buf x, int[] mask, int batch, int seq, Buf qkv, Buf context, Buf probsOut) {
-        be.linear(x, batch * seq, qkvProjection, qkv);
-        be.attention(shape(batch, seq), qkv, mask, context, probsOut, 0f, 0, 0, null);
-    }
-
-    Ctx forwardTrain(Backend be, Buf x, int[] mask, int batch, int seq, Buf context, TrainMode mode, int site) {
-        Buf qkv = be.floats(batch * seq * 3 * heads * headDim);
-        be.linear(x, batch * seq, qkvProjection, qkv);
+    Ctx forward(Backend be, Buf hiddenStates, int[] mask, int batch, int seq, Buf context, Buf probsOut, TrainMode train) {
+        AttentionShape shape = new AttentionShape(batch, seq, heads, headDim);
+        Buf qkv = be.floats(batch * seq * 3 * shape.hidden());
+        be.linear(hiddenStates, batch * seq, qkvProjection.parts(), qkv);
+        if (train == null) {
+            be.attention(shape, qkv, mask, context, probsOut, 0f, 0, 0, null);
+            return null;
+        }
         int n = batch * heads * seq * seq;
-        Buf probs = be.floats(n);
-        boolean drops = mode.drops(dropout);
+        Buf probs = probsOut != null ? probsOut : be.floats(n);
+        boolean drops = train.drops(dropout);
         Mask keep = drops ? be.mask(n) : null;
-        be.attention(shape(batch, seq), qkv, mask, context, probs, drops ? dropout : 0f, mode.seed(), mode.site(site), keep);
-        return new Ctx(x, qkv, probs, keep, shape(batch, seq));
+        be.attention(shape, qkv, mask, context, probs, drops ? dropout : 0f, train.seed(), train.site(site), keep);
+        return new Ctx(hiddenStates, qkv, probs, keep, shape);
     }
 
-    /** Backward: {@code dx} receives d loss / d x for {@code dContext}; parameter gradients accumulate in {@code g}. */
-    void backward(Backend be, Ctx c, Buf dContext, Buf dx, Gradients g) {
+    /** Backward: {@code dHiddenStates} receives (is overwritten with) d loss / d hidden_states for {@code dContext}. */
+    void backward(Backend be, Ctx c, Buf dContext, Buf dHiddenStates, Gradients g) {
         int hidden = heads * headDim, ld = 3 * hidden, rows = c.shape.batch() * c.shape.seq();
         Buf dqkv = be.floats(rows * ld);
         be.attentionBackward(c.shape, c.qkv, c.probs, c.keep, dropout, dContext, dqkv);
-        query.backward(be, prefix + "query", c.x, dqkv, 0, ld, rows, dx, false, g);
-        key.backward(be, prefix + "key", c.x, dqkv, hidden, ld, rows, dx, true, g);
-        value.backward(be, prefix + "value", c.x, dqkv, 2 * hidden, ld, rows, dx, true, g);
+        query.backward(be, prefix + "query", c.hiddenStates, dqkv, 0, ld, rows, dHiddenStates, false, g);
+        key.backward(be, prefix + "key", c.hiddenStates, dqkv, hidden, ld, rows, dHiddenStates, true, g);
+        value.backward(be, prefix + "value", c.hiddenStates, dqkv, 2 * hidden, ld, rows, dHiddenStates, true, g);
     }
 }

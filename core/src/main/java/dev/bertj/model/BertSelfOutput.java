@@ -8,11 +8,11 @@ import dev.bertj.nn.LayerNorm;
 import dev.bertj.nn.Linear;
 
 /**
- * {@code attention.output} (and, with other sizes, {@code output}): a dense layer, dropout, and the
- * residual LayerNorm.
+ * {@code attention.output} (and, with a wider input, {@code output}): HF's
+ * {@code forward(hidden_states, input_tensor)}, a dense layer, dropout, and the residual LayerNorm.
  * <pre>
- * forward:  out = LayerNorm(dropout(dense(x)) + input)
- * backward: dz = LayerNorm'(dout);  dinput += dz;  dx = dense'(dropout'(dz))
+ * forward:  out = LayerNorm(dropout(dense(hidden_states)) + input_tensor)
+ * backward: dz = LayerNorm'(dout);  dinput_tensor = dz;  dhidden_states = dense'(dropout'(dz))
  * </pre>
  */
 public sealed class BertSelfOutput permits BertOutput {
@@ -20,49 +20,51 @@ public sealed class BertSelfOutput permits BertOutput {
     final LayerNorm layerNorm;
     private final String prefix;
     private final float dropout;
+    private final int site;
 
     /** What backward needs. */
-    record Ctx(Buf x, Mask keep, Buf xhat, Buf rstd, int rows) { }
+    record Ctx(Buf hiddenStates, Mask keep, Buf xhat, Buf rstd, int rows) { }
 
-    BertSelfOutput(BertConfig c, WeightSource w, String prefix) {
-        this(c, w, prefix, c.hiddenSize());
+    BertSelfOutput(BertConfig c, WeightSource w, String prefix, int site) {
+        this(c, w, prefix, c.hiddenSize(), site);
     }
 
     /** @param in the dense layer's input size (H here, intermediate_size in {@link BertOutput}) */
-    BertSelfOutput(BertConfig c, WeightSource w, String prefix, int in) {
+    BertSelfOutput(BertConfig c, WeightSource w, String prefix, int in, int site) {
         int h = c.hiddenSize();
         this.prefix = prefix;
+        this.site = site;
         this.dropout = c.hiddenDropoutProb();
         dense = new Linear(w.get(prefix + "dense.weight", WeightSource.Init.NORMAL, h, in), w.get(prefix + "dense.bias", WeightSource.Init.ZEROS, h));
         layerNorm = new LayerNorm(w.get(prefix + "LayerNorm.weight", WeightSource.Init.ONES, h),
                 w.get(prefix + "LayerNorm.bias", WeightSource.Init.ZEROS, h), c.layerNormEps());
     }
 
-    void forward(Backend be, Buf x, Buf input, int rows, Buf out) {
-        be.linear(x, rows, dense, out, false);
-        be.layerNorm(out, input, rows, layerNorm, out, null, null);
-    }
-
-    Ctx forwardTrain(Backend be, Buf x, Buf input, int rows, Buf out, TrainMode mode, int site) {
+    /** {@code out = LayerNorm(dropout(dense(hiddenStates)) + inputTensor)}; {@code train} null for inference (no dropout, no context). */
+    Ctx forward(Backend be, Buf hiddenStates, Buf inputTensor, int rows, Buf out, TrainMode train) {
         int n = rows * dense.out();
-        be.linear(x, rows, dense, out, false);
-        Mask keep = mode.drop(be, out, n, dropout, site);
+        be.linear(hiddenStates, rows, dense, out, null);
+        if (train == null) {
+            be.layerNorm(out, inputTensor, rows, layerNorm, out, null, null);
+            return null;
+        }
+        Mask keep = train.drop(be, out, n, dropout, site);
         Buf xhat = be.floats(n), rstd = be.floats(rows);
-        be.layerNorm(out, input, rows, layerNorm, out, xhat, rstd);
-        return new Ctx(x, keep, xhat, rstd, rows);
+        be.layerNorm(out, inputTensor, rows, layerNorm, out, xhat, rstd);
+        return new Ctx(hiddenStates, keep, xhat, rstd, rows);
     }
 
     /**
-     * Backward: {@code dOut} is consumed; {@code dInput} receives the residual branch's gradient
-     * (overwritten) and {@code dx} the dense input's.
+     * Backward: {@code dOut} is consumed; {@code dHiddenStates} receives the dense input's gradient and
+     * {@code dInputTensor} the residual branch's (both overwritten).
      */
-    void backward(Backend be, Ctx c, Buf dOut, Buf dInput, Buf dx, Gradients g) {
+    void backward(Backend be, Ctx c, Buf dOut, Buf dHiddenStates, Buf dInputTensor, Gradients g) {
         int n = c.rows * dense.out();
-        be.layerNormBackward(layerNorm, c.xhat, c.rstd, dOut, c.rows, dInput, g.of(prefix + "LayerNorm.weight", layerNorm.weight()),
+        be.layerNormBackward(layerNorm, c.xhat, c.rstd, dOut, c.rows, dInputTensor, g.of(prefix + "LayerNorm.weight", layerNorm.weight()),
                 g.of(prefix + "LayerNorm.bias", layerNorm.bias()));
         Buf dDense = be.floats(n);
-        be.copyRows(dInput, 0, 0, dDense, 0, 0, 1, n, false);
+        be.copy(dInputTensor, dDense, n);
         if (c.keep != null) be.dropoutBackward(dDense, n, dropout, c.keep);
-        dense.backward(be, prefix + "dense", c.x, dDense, 0, dense.out(), c.rows, dx, false, g);
+        dense.backward(be, prefix + "dense", c.hiddenStates, dDense, 0, dense.out(), c.rows, dHiddenStates, false, g);
     }
 }

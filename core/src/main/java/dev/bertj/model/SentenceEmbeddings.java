@@ -1,7 +1,7 @@
 package dev.bertj.model;
 
-import dev.bertj.cpu.CpuBackend;
-import dev.bertj.cpu.HostBuf;
+import dev.bertj.backend.Backend;
+import dev.bertj.backend.Backends;
 
 /**
  * Sentence embeddings from token states, with sentence-transformers' conventions: mean pooling
@@ -14,7 +14,8 @@ public final class SentenceEmbeddings {
     /** {@code sum_s h[b,s,:] * mask[b,s] / max(sum_s mask[b,s], 1e-9)}: [B, H]. */
     public static float[] mean(float[] hidden, int[] mask, int batch, int seq, int h) {
         float[] f = new float[batch * h];
-        CpuBackend.get().meanPool(new HostBuf(hidden), mask, batch, seq, h, new HostBuf(f));
+        Backend cpu = Backends.cpu();
+        cpu.meanPool(cpu.wrap(hidden), mask, batch, seq, h, cpu.wrap(f));
         return f;
     }
 

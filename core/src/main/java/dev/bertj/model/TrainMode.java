@@ -5,8 +5,10 @@ import dev.bertj.backend.Buf;
 import dev.bertj.backend.Mask;
 
 /**
- * Dropout settings of one training step. Each dropout site has a fixed number, so a mask depends
- * only on (seed, step, site, index) ({@link dev.bertj.nn.Dropout}'s generator): the same seed gives the same masks for any thread count.
+ * The training context of one step, passed to every layer's forward (null there means inference):
+ * dropout's seed and step. Each dropout site has a fixed number, so a mask depends only on (seed,
+ * step, site, index) ({@link dev.bertj.backend.DropoutRng}): the same seed gives the same masks for
+ * any thread count and on any device.
  *
  * @param seed the run's seed
  * @param step the optimizer step (a new mask every step)

@@ -62,10 +62,28 @@ final class WeightSource {
 
     /** Names initialised because the checkpoint lacked them; logs HF's warning once. */
     List<String> finish() {
-        if (!initialised.isEmpty()) {
-            LOG.warning("Some weights of the model were not found in " + source + " and are newly initialized: " + initialised
-                    + "\nYou should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference.");
-        }
+        return finish(name -> false);
+    }
+
+    /**
+     * As {@link #finish()}, leaving out of the warning the names {@code later} accepts: weights whose
+     * use is optional (the pooler, which mean and CLS pooling never run) are warned about by
+     * {@link #warn} when something uses them.
+     */
+    List<String> finish(java.util.function.Predicate<String> later) {
+        warn(source, initialised.stream().filter(later.negate()).toList());
         return List.copyOf(initialised);
+    }
+
+    /** The name of the checkpoint the weights come from, for messages. */
+    String source() {
+        return source;
+    }
+
+    /** HF's warning for weights {@code source} lacked (nothing for none). */
+    static void warn(String source, List<String> names) {
+        if (names.isEmpty()) return;
+        LOG.warning("Some weights of the model were not found in " + source + " and are newly initialized: " + names
+                + "\nYou should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference.");
     }
 }

@@ -3,7 +3,6 @@ package dev.bertj.nn;
 import dev.bertj.backend.Backend;
 import dev.bertj.backend.Backends;
 import dev.bertj.backend.Buf;
-import dev.bertj.cpu.HostBuf;
 import dev.bertj.tensor.Tensor;
 
 import java.util.LinkedHashMap;
@@ -81,7 +80,8 @@ public final class Gradients {
     }
 
     private float[] host(Buf b) {
-        return b instanceof HostBuf h ? h.array() : backend.download(b, new float[b.size()]);
+        float[] a = backend.hostArray(b);
+        return a != null ? a : backend.download(b, new float[b.size()]);
     }
 
     /** Divides every gradient by {@code d} (averaging over gradient-accumulation micro-batches). */

@@ -1,10 +1,10 @@
 package dev.bertj.train;
 
+import dev.bertj.backend.AdamWStep;
 import dev.bertj.backend.Backend;
 import dev.bertj.backend.Backends;
 import dev.bertj.backend.Buf;
 import dev.bertj.backend.Device;
-import dev.bertj.cpu.HostBuf;
 import dev.bertj.nn.Gradients;
 import dev.bertj.tensor.Tensor;
 
@@ -147,7 +147,7 @@ public final class AdamW {
         Objects.requireNonNull(grads, "grads");
         if (backend.device().kind() != Device.Kind.CPU) throw new IllegalStateException("host gradients for an optimizer on " + backend.device() + "; pass its Gradients");
         Map<String, Buf> bufs = new LinkedHashMap<>();
-        grads.forEach((k, v) -> bufs.put(k, v == null ? null : new HostBuf(v)));
+        grads.forEach((k, v) -> bufs.put(k, v == null ? null : backend.wrap(v)));
         stepBuffers(bufs, lr);
     }
 
@@ -186,8 +186,8 @@ public final class AdamW {
         float decay = (float) (1 - lr * wd);
         double biasCorrection1 = 1 - Math.pow(beta1, s.step);
         double biasCorrection2 = 1 - Math.pow(beta2, s.step);
-        backend.adamw(p, g, s.m, s.v, n, decay, (float) beta1, (float) (1 - beta1), (float) beta2, (float) (1 - beta2),
-                (float) -(lr / biasCorrection1), (float) Math.sqrt(biasCorrection2), (float) eps);
+        backend.adamw(p, g, s.m, s.v, n, new AdamWStep(decay, (float) beta1, (float) (1 - beta1), (float) beta2, (float) (1 - beta2),
+                (float) -(lr / biasCorrection1), (float) Math.sqrt(biasCorrection2), (float) eps));
     }
 
     /** Number of {@link #step} calls so far (the optimizer's global step; see {@link ParamState#step()} per parameter). */
@@ -242,7 +242,8 @@ public final class AdamW {
     }
 
     private float[] host(Buf b) {
-        return b instanceof HostBuf h ? h.array() : backend.download(b, new float[b.size()]);
+        float[] a = backend.hostArray(b);
+        return a != null ? a : backend.download(b, new float[b.size()]);
     }
 
     private Buf copy(float[] a) {

@@ -6,6 +6,8 @@ import dev.bertj.io.SafeTensorsWriter;
 import dev.bertj.model.BertClassifier;
 import dev.bertj.model.BertConfig;
 import dev.bertj.model.BertForSequenceClassification;
+import dev.bertj.model.CustomHeadConfig;
+import dev.bertj.model.SequenceClassifier;
 import dev.bertj.tensor.Tensor;
 import dev.bertj.tokenizer.BertTokenizer;
 
@@ -53,9 +55,6 @@ import java.util.stream.Stream;
  * refuses a directory that is neither empty nor a model directory.
  */
 public final class Checkpoint {
-    /** The CustomConfig keys a custom-head config.json carries. */
-    public static final List<String> CUSTOM_CONFIG_KEYS = List.of("ff_output_dim", "n_classes", "ff_dropout", "cls_only", "average_all", "pooler");
-
     /** What head a model directory holds, from config.json's architectures. */
     public enum HeadKind {
         /** {@code BertForSequenceClassification}: load with {@link #loadSequenceClassification}. */
@@ -86,43 +85,36 @@ public final class Checkpoint {
         save(dir, model, tokenizer, null);
     }
 
+    /** Saves {@code model} without tokenizer.json; see {@link #save(Path, SequenceClassifier, BertTokenizer, Path)}. */
+    public static void save(Path dir, SequenceClassifier<?> model, BertTokenizer tokenizer) throws IOException {
+        save(dir, model, tokenizer, null);
+    }
+
     /**
-     * Saves {@code model} as HF's {@code BertForSequenceClassification} checkpoint, atomically.
+     * Saves {@code model} atomically: HF's {@code BertForSequenceClassification} layout, or a
+     * {@code BertClassifier} checkpoint whose config.json gets all six CustomConfig fields
+     * ({@link CustomHeadConfig#apply}).
      *
      * @param tokenizerJson the tokenizer.json {@code tokenizer} was loaded from, copied in; null if it had none
      * @throws IllegalArgumentException if id2label disagrees with the classifier, or tokenizer.json does not
      *     hold the tokenizer's vocabulary; {@code dir} is then unchanged
      */
-    public static void save(Path dir, BertForSequenceClassification model, BertTokenizer tokenizer, Path tokenizerJson) throws IOException {
-        BertConfig config = withLabels(model.bert().config(), model.numLabels())
-                .with("architectures", List.of(HeadKind.SEQUENCE_CLASSIFICATION.architecture()));
+    public static void save(Path dir, SequenceClassifier<?> model, BertTokenizer tokenizer, Path tokenizerJson) throws IOException {
+        BertConfig config = withLabels(model.config(), model.numLabels());
+        config = switch (model) {
+            case BertForSequenceClassification m -> config.with("architectures", List.of(HeadKind.SEQUENCE_CLASSIFICATION.architecture()));
+            case BertClassifier m -> m.headConfig().apply(config).with("architectures", List.of(HeadKind.CUSTOM.architecture()));
+        };
         write(dir, config, model.parameters(), tokenizer, tokenizerJson);
     }
 
-    /** Saves a custom-head checkpoint without tokenizer.json; see {@link #save(Path, BertClassifier, BertTokenizer, Path)}. */
-    public static void save(Path dir, BertClassifier model, BertTokenizer tokenizer) throws IOException {
-        save(dir, model, tokenizer, null);
-    }
-
-    /**
-     * Saves {@code model} as a {@code BertClassifier} checkpoint, atomically. config.json gets all six
-     * CustomConfig fields: the sizes from the head's tensors, the pooling as three explicit flags, and
-     * ff_dropout (hidden_dropout_prob when the config had none, which is what training used).
-     *
-     * @param tokenizerJson the tokenizer.json {@code tokenizer} was loaded from, copied in; null if it had none
-     */
-    public static void save(Path dir, BertClassifier model, BertTokenizer tokenizer, Path tokenizerJson) throws IOException {
-        Map<String, Tensor> params = model.parameters();
-        int ff = params.get("classification_head.0.bias").size(), n = params.get("classification_head.3.bias").size();
-        BertConfig c = model.bert().config();
-        Object dropout = c.toMap().get("ff_dropout");
-        BertConfig config = withLabels(c, n).with("architectures", List.of(HeadKind.CUSTOM.architecture()))
-                .with("ff_output_dim", (long) ff).with("n_classes", (long) n)
-                .with("ff_dropout", dropout instanceof Number ? dropout : c.toMap().get("hidden_dropout_prob"))
-                .with("cls_only", model.pooling() == BertClassifier.Pooling.CLS_ONLY)
-                .with("average_all", model.pooling() == BertClassifier.Pooling.AVERAGE_ALL)
-                .with("pooler", model.pooling() == BertClassifier.Pooling.POOLER);
-        write(dir, config, params, tokenizer, tokenizerJson);
+    /** The classifier in {@code dir}, whichever head it has ({@link #headKind}). */
+    public static SequenceClassifier<?> loadClassifierOfAnyKind(Path dir) throws IOException {
+        return switch (headKind(dir)) {
+            case SEQUENCE_CLASSIFICATION -> loadSequenceClassification(dir);
+            case CUSTOM -> loadClassifier(dir);
+            case NONE -> throw new IllegalArgumentException(dir + " has no classification head (config.json architectures); train one with ./bertj train");
+        };
     }
 
     /**

@@ -3,7 +3,6 @@ package dev.bertj.train;
 import dev.bertj.backend.Backend;
 import dev.bertj.backend.Backends;
 import dev.bertj.backend.Buf;
-import dev.bertj.cpu.HostBuf;
 import dev.bertj.nn.Gradients;
 
 import java.util.ArrayList;
@@ -36,9 +35,10 @@ public final class GradClip {
      * @return the total norm before clipping, a float32 value; 0 when there are no gradients
      */
     public static double clipGlobalNorm(Map<String, float[]> grads, double maxNorm) {
+        Backend cpu = Backends.cpu();
         Map<String, Buf> bufs = new LinkedHashMap<>();
-        grads.forEach((k, v) -> bufs.put(k, v == null ? null : new HostBuf(v)));
-        return clip(Backends.cpu(), bufs, maxNorm);
+        grads.forEach((k, v) -> bufs.put(k, v == null ? null : cpu.wrap(v)));
+        return clip(cpu, bufs, maxNorm);
     }
 
     /** {@link #clipGlobalNorm(Map, double)} on gradients where backward left them (their backend's device). */

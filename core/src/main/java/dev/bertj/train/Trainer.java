@@ -2,7 +2,6 @@ package dev.bertj.train;
 
 import dev.bertj.model.ClassifierOutput;
 import dev.bertj.model.TrainMode;
-import dev.bertj.nn.CrossEntropy;
 import dev.bertj.nn.Gradients;
 import dev.bertj.tokenizer.Batch;
 import dev.bertj.tokenizer.BertTokenizer;
@@ -199,7 +198,7 @@ public final class Trainer {
                 for (int c = 1; c < classes; c++) if (logits[r * classes + c] > logits[r * classes + best]) best = c;
                 pred[from + r] = best;
             }
-            lossSum += CrossEntropy.forward(logits, to - from, classes, batch.labels()) * (to - from);
+            lossSum += out.loss() * (to - from);
         }
         return Metrics.of(truth, pred, lossSum, classes);
     }

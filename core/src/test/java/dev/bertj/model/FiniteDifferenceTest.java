@@ -133,7 +133,7 @@ class FiniteDifferenceTest {
         BertConfig c = config();
         BertModel m = model(c);
         float[] out = new float[ROWS * H], r = randn(new SplittableRandom(1), ROWS * H, 0, 1);
-        BertEmbeddings.Ctx ctx = m.embeddings.forwardTrain(BE, IDS, TYPES, B, S, h(out), TrainMode.noDropout());
+        BertEmbeddings.Ctx ctx = m.embeddings.forward(BE, IDS, TYPES, B, S, h(out), TrainMode.noDropout());
         Gradients g = new Gradients();
         m.embeddings.backward(BE, ctx, h(r.clone()), g);
 
@@ -148,10 +148,10 @@ class FiniteDifferenceTest {
     void selfAttention() {
         BertConfig c = config();
         BertModel m = model(c);
-        BertSelfAttention att = m.layers.get(1).attentionSelf;
+        BertSelfAttention att = m.encoder.layer.get(1).attention.self;
         SplittableRandom rnd = new SplittableRandom(2);
         float[] x = randn(rnd, ROWS * H, 0, 1), r = randn(rnd, ROWS * H, 0, 1), context = new float[ROWS * H];
-        BertSelfAttention.Ctx ctx = att.forwardTrain(BE, h(x), MASK, B, S, h(context), TrainMode.noDropout(), TrainMode.layerSite(1, 0));
+        BertSelfAttention.Ctx ctx = att.forward(BE, h(x), MASK, B, S, h(context), null, TrainMode.noDropout());
         float[] dx = new float[ROWS * H];
         Gradients g = new Gradients();
         att.backward(BE, ctx, h(r.clone()), h(dx), g);
@@ -170,15 +170,15 @@ class FiniteDifferenceTest {
     private static void denseNorm(int which) {
         BertConfig c = config();
         BertModel m = model(c);
-        BertSelfOutput block = which == 1 ? m.layers.get(0).attentionOutput : m.layers.get(0).output;
+        BertSelfOutput block = which == 1 ? m.encoder.layer.get(0).attention.output : m.encoder.layer.get(0).output;
         int in = which == 1 ? H : INTER;
         SplittableRandom rnd = new SplittableRandom(3 + which);
         float[] x = randn(rnd, ROWS * in, 0, 1), input = randn(rnd, ROWS * H, 0, 1), r = randn(rnd, ROWS * H, 0, 1);
         float[] out = new float[ROWS * H];
-        BertSelfOutput.Ctx ctx = block.forwardTrain(BE, h(x), h(input), ROWS, h(out), TrainMode.noDropout(), TrainMode.layerSite(0, which));
+        BertSelfOutput.Ctx ctx = block.forward(BE, h(x), h(input), ROWS, h(out), TrainMode.noDropout());
         float[] dInput = new float[ROWS * H], dx = new float[ROWS * in];
         Gradients g = new Gradients();
-        block.backward(BE, ctx, h(r.clone()), h(dInput), h(dx), g);
+        block.backward(BE, ctx, h(r.clone()), h(dx), h(dInput), g);
 
         DoubleBert d = new DoubleBert(c, m.parameters(), "");
         double[] xd = toDouble(x), inputD = toDouble(input);
@@ -205,10 +205,10 @@ class FiniteDifferenceTest {
     void intermediate() {
         BertConfig c = config();
         BertModel m = model(c);
-        BertIntermediate block = m.layers.get(0).intermediate;
+        BertIntermediate block = m.encoder.layer.get(0).intermediate;
         SplittableRandom rnd = new SplittableRandom(6);
         float[] x = randn(rnd, ROWS * H, 0, 1), r = randn(rnd, ROWS * INTER, 0, 1), out = new float[ROWS * INTER];
-        BertIntermediate.Ctx ctx = block.forwardTrain(BE, h(x), ROWS, h(out));
+        BertIntermediate.Ctx ctx = block.forward(BE, h(x), ROWS, h(out), TrainMode.noDropout());
         float[] dx = new float[ROWS * H];
         Gradients g = new Gradients();
         block.backward(BE, ctx, h(r.clone()), h(dx), g);
@@ -226,19 +226,19 @@ class FiniteDifferenceTest {
     private static void layer(TrainMode mode) {
         BertConfig c = config();
         BertModel m = model(c);
-        BertLayer layer = m.layers.get(1);
+        BertLayer layer = m.encoder.layer.get(1);
         SplittableRandom rnd = new SplittableRandom(7);
         float[] x = randn(rnd, ROWS * H, 0, 1), r = randn(rnd, ROWS * H, 0, 1), out = new float[ROWS * H];
-        BertLayer.Ctx ctx = layer.forwardTrain(BE, h(x), MASK, B, S, h(out), mode);
+        BertLayer.Ctx ctx = layer.forward(BE, h(x), MASK, B, S, h(out), null, mode);
         Gradients g = new Gradients();
         float[] dx = HostBuf.of(layer.backward(BE, ctx, h(r.clone()), g));
 
         DoubleBert d = new DoubleBert(c, m.parameters(), "").dropout(mode);
         if (mode.enabled()) {
             // The masks the double forward applies are the ones bertj drew, and each site drops something.
-            assertMask(d, HostMask.of(ctx.self().keep()), TrainMode.layerSite(1, 0), B * 2 * S * S, c.attentionProbsDropoutProb());
-            assertMask(d, HostMask.of(ctx.attnOut().keep()), TrainMode.layerSite(1, 1), ROWS * H, c.hiddenDropoutProb());
-            assertMask(d, HostMask.of(ctx.out().keep()), TrainMode.layerSite(1, 2), ROWS * H, c.hiddenDropoutProb());
+            assertMask(d, HostMask.of(ctx.attention().self().keep()), TrainMode.layerSite(1, 0), B * 2 * S * S, c.attentionProbsDropoutProb());
+            assertMask(d, HostMask.of(ctx.attention().output().keep()), TrainMode.layerSite(1, 1), ROWS * H, c.hiddenDropoutProb());
+            assertMask(d, HostMask.of(ctx.output().keep()), TrainMode.layerSite(1, 2), ROWS * H, c.hiddenDropoutProb());
         }
         double[] xd = toDouble(x);
         DoubleSupplier loss = () -> dot(r, d.layer(1, xd, MASK, B, S));

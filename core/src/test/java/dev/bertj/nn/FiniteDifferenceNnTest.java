@@ -1,8 +1,10 @@
 package dev.bertj.nn;
 
-import dev.bertj.cpu.HostBuf;
-import dev.bertj.cpu.Kernels;
-import dev.bertj.cpu.Vectorization;
+import dev.bertj.backend.Activation;
+import dev.bertj.backend.Backend;
+import dev.bertj.backend.Backends;
+import dev.bertj.backend.Buf;
+import dev.bertj.cpu.HostMask;
 import dev.bertj.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
@@ -16,13 +18,14 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Finite differences, in double, against the float32 backward of every nn building block: each
+ * Finite differences, in double, against the float32 backward of every nn building block, run on the
+ * CPU backend's operations (the arithmetic lives there): each
  * parameter gradient and each input gradient, for {@code L = sum(r * output)} with a fixed random
  * {@code r} (bertj's backward gets {@code dOut = r}), or the real mean loss for cross-entropy.
  * See {@link FiniteDifferences} for the method and the tolerance.
  */
 class FiniteDifferenceNnTest {
-    private static final Kernels K = Vectorization.kernels();
+    private static final Backend BE = Backends.cpu();
     private static final int ROWS = 10;
 
     @Test
@@ -34,10 +37,10 @@ class FiniteDifferenceNnTest {
             float[] r = randn(rnd, ROWS * out, 0, 1);
             Linear lin = new Linear(new Tensor(w, out, in), withBias ? new Tensor(b, out) : null);
             float[] y = new float[ROWS * out];
-            lin.forward(K, x, ROWS, y);
+            BE.linear(h(x), ROWS, lin, h(y), null);
             Gradients g = new Gradients();
             float[] dx = new float[ROWS * in];
-            lin.backward(dev.bertj.cpu.CpuBackend.get(), "lin", new HostBuf(x), new HostBuf(r.clone()), 0, out, ROWS, new HostBuf(dx), false, g);
+            lin.backward(BE, "lin", h(x), h(r.clone()), 0, out, ROWS, h(dx), false, g);
 
             double[] wd = toDouble(w), bd = withBias ? toDouble(b) : null, xd = toDouble(x);
             FiniteDifferences.Report rep = new FiniteDifferences.Report(withBias ? "Linear" : "Linear (no bias)");
@@ -63,9 +66,10 @@ class FiniteDifferenceNnTest {
             float[] r = randn(rnd, ROWS * h, 0, 1);
             LayerNorm ln = new LayerNorm(new Tensor(gamma, h), new Tensor(beta, h), eps);
             float[] y = new float[ROWS * h];
-            LayerNorm.Ctx ctx = ln.forwardTrain(x, res, ROWS, y);
+            float[] xhat = new float[ROWS * h], rstd = new float[ROWS];
+            BE.layerNorm(h(x), res == null ? null : h(res), ROWS, ln, h(y), h(xhat), h(rstd));
             float[] dz = new float[ROWS * h], dGamma = new float[h], dBeta = new float[h];
-            ln.backward(ctx, r.clone(), ROWS, dz, dGamma, dBeta);
+            BE.layerNormBackward(ln, h(xhat), h(rstd), h(r.clone()), ROWS, h(dz), h(dGamma), h(dBeta));
 
             double[] gd = toDouble(gamma), bd = toDouble(beta), xd = toDouble(x), rd = withResidual ? toDouble(res) : null;
             java.util.function.DoubleSupplier loss = () -> dot(r, FiniteDifferences.layerNorm(xd, rd, ROWS, gd, bd, eps));
@@ -79,18 +83,19 @@ class FiniteDifferenceNnTest {
         }
     }
 
-    /** Activations.backward for every activation, on inputs kept away from relu's kink. */
+    /** The backend's activation backward for every activation, on inputs kept away from relu's kink. */
     @Test
     void activations() {
-        for (String act : new String[] {"gelu", "gelu_new", "relu", "tanh"}) {
+        for (Activation a : Activation.values()) {
+            String act = a.hfName();
             SplittableRandom rnd = new SplittableRandom(3);
             int n = 64;
             float[] x = randn(rnd, n, 0, 1.5), r = randn(rnd, n, 0, 1);
             for (int i = 0; i < n; i++) if (Math.abs(x[i]) < 1e-2f) x[i] += 0.1f;
             float[] y = x.clone();
-            Activations.apply(act, y, n);
+            BE.activation(a, h(y), n);
             float[] d = r.clone();
-            Activations.backward(act, x, d, n);
+            BE.activationBackward(a, h(a.derivativeFrom() == Activation.Saved.INPUT ? x : y), h(d), n);
 
             double[] xd = toDouble(x);
             FiniteDifferences.Report rep = new FiniteDifferences.Report("Activations " + act);
@@ -108,12 +113,13 @@ class FiniteDifferenceNnTest {
         float p = 0.3f;
         float[] x = randn(rnd, n, 0, 1), r = randn(rnd, n, 0, 1);
         float[] y = x.clone();
-        boolean[] keep = Dropout.forward(y, n, p, 123, 9);
+        boolean[] keep = new boolean[n];
+        BE.dropout(h(y), n, p, 123, 9, new HostMask(keep));
         int dropped = 0;
         for (boolean k : keep) if (!k) dropped++;
         assertTrue(dropped > 20 && dropped < 100, "dropped " + dropped + " of " + n);
         float[] d = r.clone();
-        Dropout.backward(d, n, p, keep);
+        BE.dropoutBackward(h(d), n, p, new HostMask(keep));
 
         double[] xd = toDouble(x);
         java.util.function.DoubleSupplier loss = () -> dot(r, dropoutD(xd, keep, p));
@@ -121,9 +127,9 @@ class FiniteDifferenceNnTest {
         rep.forward("output", dropoutD(xd, keep, p), y);
         rep.check("input", xd, d, loss);
         rep.verify();
-        // p = 0: no mask, identity both ways.
+        // p = 0: identity.
         float[] z = x.clone();
-        assertNull(Dropout.forward(z, n, 0f, 123, 9));
+        BE.dropout(h(z), n, 0f, 123, 9, new HostMask(new boolean[n]));
         assertTrue(java.util.Arrays.equals(x, z));
     }
 
@@ -140,8 +146,9 @@ class FiniteDifferenceNnTest {
         int rows = 5, classes = 3;
         int[] labels = {2, -100, 0, 1, -100};
         float[] logits = randn(rnd, rows * classes, 0, 2);
-        float loss = CrossEntropy.forward(logits, rows, classes, labels);
-        float[] d = CrossEntropy.backward(logits, rows, classes, labels);
+        float[] d = new float[rows * classes];
+        float loss = BE.crossEntropy(h(logits), rows, classes, labels, h(d));
+        assertEquals(loss, BE.crossEntropy(h(logits), rows, classes, labels, null), "the loss alone equals the loss with its gradient");
 
         double[] ld = toDouble(logits);
         FiniteDifferences.Report rep = new FiniteDifferences.Report("CrossEntropy (ignore_index)");
@@ -152,5 +159,9 @@ class FiniteDifferenceNnTest {
             assertEquals(0f, d[classes + c], "ignored row 1");
             assertEquals(0f, d[4 * classes + c], "ignored row 4");
         }
+    }
+
+    private static Buf h(float[] a) {
+        return BE.wrap(a);
     }
 }

@@ -225,8 +225,8 @@ public final class FiniteDifferences {
     /** An activation by its HF name: exact (erf) GELU, the tanh GELU, relu, tanh. */
     public static double activation(String act, double x) {
         return switch (act) {
-            // Activations.erf is the 1e-15 reference (checked against libm in ActivationsTest), not the fast A&S one.
-            case "gelu" -> 0.5 * x * (1 + Activations.erf(x / Math.sqrt(2)));
+            // Activation.erf is the 1e-15 reference (checked against libm in ActivationTest), not the fast A&S one.
+            case "gelu" -> 0.5 * x * (1 + dev.bertj.backend.Activation.erf(x / Math.sqrt(2)));
             case "gelu_new", "gelu_pytorch_tanh" -> 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
             case "relu" -> Math.max(0, x);
             case "tanh" -> Math.tanh(x);

@@ -1,9 +1,9 @@
 package dev.bertj.cuda;
 
 import dev.bertj.backend.Arena;
-import dev.bertj.backend.Backend.AttentionShape;
+import dev.bertj.backend.LayerOps.AttentionShape;
 import dev.bertj.backend.Mask;
-import dev.bertj.nn.Dropout;
+import dev.bertj.backend.DropoutRng;
 
 /**
  * Attention on the GPU, the simpler form before a fused flash kernel: q, k and v are copied head-major
@@ -74,7 +74,7 @@ final class CudaAttention {
         if (p > 0f) {
             dropped = be.scratch((int) n);
             be.elementwise("copy_rows", n, probs.at(0), 0, dropped.at(0), 0, 1, (int) n, 0);
-            be.elementwise("dropout_forward", n, dropped.at(0), ((CudaBackend.DevMask) keep).address(), n, p, Dropout.base(seed, site));
+            be.elementwise("dropout_forward", n, dropped.at(0), ((CudaBackend.DevMask) keep).address(), n, p, DropoutRng.base(seed, site));
         }
         // context[s][i] = sum_t P'[s][t] v[t][i]: column-major C(i, s) = v P'.
         CudaBackend.DevBuf ctx = be.scratch((int) (count * headSize));

@@ -1,14 +1,16 @@
 package dev.bertj.cuda;
 
+import dev.bertj.backend.Activation;
+import dev.bertj.backend.AdamWStep;
 import dev.bertj.backend.Arena;
 import dev.bertj.backend.Backend;
 import dev.bertj.backend.Buf;
 import dev.bertj.backend.Device;
+import dev.bertj.backend.DropoutRng;
+import dev.bertj.backend.Labels;
+import dev.bertj.backend.LinearWeights;
 import dev.bertj.backend.Mask;
-import dev.bertj.nn.Dropout;
-import dev.bertj.nn.FusedLinear;
-import dev.bertj.nn.LayerNorm;
-import dev.bertj.nn.Linear;
+import dev.bertj.backend.NormWeights;
 import dev.bertj.tensor.Tensor;
 
 import java.nio.file.Path;
@@ -276,37 +278,39 @@ public final class CudaBackend implements Backend {
     // ---- dense layers ----
 
     @Override
-    public void linear(Buf x, int rows, Linear l, Buf y, boolean gelu) {
+    public void linear(Buf x, int rows, LinearWeights l, Buf y, Activation epilogue) {
         if (rows == 0) return;
         linearInto(x, rows, l, d(y).at(0), l.out());
-        if (gelu) {
+        if (epilogue == Activation.GELU) {
             elementwise("bias_gelu_forward", (long) rows * l.out(), addr(y), l.bias() == null ? 0L : addr(param(l.bias())), 0L,
                     (long) rows * l.out(), l.out());
         } else if (l.bias() != null) {
             elementwise("add_bias", (long) rows * l.out(), addr(y), addr(param(l.bias())), rows, l.out(), l.out());
         }
+        if (epilogue != null && epilogue != Activation.GELU) activation(epilogue, y, rows * l.out());
     }
 
     /** {@code y = x W^T} into row-major columns at {@code y} with row stride {@code ldy} (no bias). */
-    private void linearInto(Buf x, int rows, Linear l, long y, int ldy) {
+    private void linearInto(Buf x, int rows, LinearWeights l, long y, int ldy) {
         // Row-major y = x W^T is column-major y^T = W x^T: W (row-major [out, in]) read transposed.
         api.gemm(true, false, l.out(), rows, l.in(), d(param(l.weight())).at(0), l.in(), d(x).at(0), l.in(), 0f, y, ldy);
     }
 
     @Override
-    public void linear(Buf x, int rows, FusedLinear f, Buf y) {
+    public void linear(Buf x, int rows, List<? extends LinearWeights> parts, Buf y) {
         if (rows == 0) return;
-        int col = 0;
-        for (Linear l : f.parts()) {
+        int col = 0, out = 0;
+        for (LinearWeights l : parts) out += l.out();
+        for (LinearWeights l : parts) {
             long at = d(y).at(col);
-            linearInto(x, rows, l, at, f.out());
-            if (l.bias() != null) elementwise("add_bias", (long) rows * l.out(), at, addr(param(l.bias())), rows, l.out(), f.out());
+            linearInto(x, rows, l, at, out);
+            if (l.bias() != null) elementwise("add_bias", (long) rows * l.out(), at, addr(param(l.bias())), rows, l.out(), out);
             col += l.out();
         }
     }
 
     @Override
-    public void linearBackward(Linear l, Buf x, Buf dy, int dyOff, int ldy, int rows, Buf dx, boolean accumulateDx, Buf dW, Buf db) {
+    public void linearBackward(LinearWeights l, Buf x, Buf dy, int dyOff, int ldy, int rows, Buf dx, boolean accumulateDx, Buf dW, Buf db) {
         if (rows == 0) return;
         int in = l.in(), out = l.out();
         long w = d(param(l.weight())).at(0), dyAt = d(dy).at(dyOff);
@@ -329,39 +333,41 @@ public final class CudaBackend implements Backend {
         return ones.address();
     }
 
+    /** The GPU has exact GELU, ReLU and tanh kernels; the tanh GELU runs on the CPU only. */
     @Override
-    public void activation(String act, Buf x, int n) {
+    public boolean supports(Activation act) {
+        return act != Activation.GELU_TANH;
+    }
+
+    @Override
+    public void activation(Activation act, Buf x, int n) {
         switch (act) {
-            case "gelu" -> elementwise("bias_gelu_forward", n, addr(x), 0L, 0L, (long) n, 1);
-            case "relu" -> elementwise("relu_forward", n, addr(x), (long) n);
-            case "tanh" -> elementwise("bias_tanh_forward", n, addr(x), 0L, (long) n, 1);
-            default -> throw new IllegalArgumentException("activation '" + act + "' is not implemented on the GPU backend (gelu, relu and tanh are)");
+            case GELU -> elementwise("bias_gelu_forward", n, addr(x), 0L, 0L, (long) n, 1);
+            case RELU -> elementwise("relu_forward", n, addr(x), (long) n);
+            case TANH -> elementwise("bias_tanh_forward", n, addr(x), 0L, (long) n, 1);
+            default -> throw new IllegalArgumentException("activation " + act.hfName() + " has no GPU kernel (gelu, relu and tanh do)");
         }
     }
 
     @Override
-    public void activationBackward(String act, Buf pre, Buf dBuf, int n) {
+    public void activationBackward(Activation act, Buf saved, Buf dBuf, int n) {
         switch (act) {
-            case "gelu" -> elementwise("gelu_backward", n, addr(pre), addr(dBuf), (long) n);
-            case "relu" -> reluBackward(pre, dBuf, n);
-            default -> throw new IllegalArgumentException("activation '" + act + "' has no GPU backward here (gelu and relu do)");
+            case GELU -> elementwise("gelu_backward", n, addr(saved), addr(dBuf), (long) n);
+            case RELU -> elementwise("relu_backward", n, addr(saved), addr(dBuf), (long) n);
+            case TANH -> elementwise("tanh_backward", n, addr(saved), addr(dBuf), (long) n);
+            default -> throw new IllegalArgumentException("activation " + act.hfName() + " has no GPU kernel (gelu, relu and tanh do)");
         }
     }
 
-    @Override public void reluBackward(Buf z, Buf dBuf, int n) { elementwise("relu_backward", n, addr(z), addr(dBuf), (long) n); }
-    @Override public void tanhBackward(Buf y, Buf dBuf, int n) { elementwise("tanh_backward", n, addr(y), addr(dBuf), (long) n); }
-
-    // ---- normalization, dropout, element-wise ----
-
     @Override
-    public void layerNorm(Buf x, Buf residual, int rows, LayerNorm ln, Buf y, Buf xhat, Buf rstd) {
+    public void layerNorm(Buf x, Buf residual, int rows, NormWeights ln, Buf y, Buf xhat, Buf rstd) {
         int h = ln.weight().size();
         launch("layernorm_forward", rows, 1, rowBlock(h), addr(x), addr(residual), addr(param(ln.weight())), addr(param(ln.bias())),
                 addr(y), addr(xhat), addr(rstd), h, ln.eps());
     }
 
     @Override
-    public void layerNormBackward(LayerNorm ln, Buf xhat, Buf rstd, Buf dy, int rows, Buf dz, Buf dGamma, Buf dBeta) {
+    public void layerNormBackward(NormWeights ln, Buf xhat, Buf rstd, Buf dy, int rows, Buf dz, Buf dGamma, Buf dBeta) {
         int h = ln.weight().size();
         Buf gRows = floats(rows * h), bRows = floats(rows * h);
         launch("layernorm_backward", rows, 1, rowBlock(h), addr(dy), addr(xhat), addr(rstd), addr(param(ln.weight())), addr(dz),
@@ -373,8 +379,8 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void dropout(Buf x, int n, float p, long seed, long site, Mask keep) {
-        if (p >= 1f) throw new IllegalArgumentException("dropout probability must be < 1, got " + p);
-        elementwise("dropout_forward", n, addr(x), addr(keep), (long) n, p, Dropout.base(seed, site));
+        DropoutRng.checkProbability(p);
+        elementwise("dropout_forward", n, addr(x), addr(keep), (long) n, p, DropoutRng.base(seed, site));
     }
 
     @Override
@@ -423,6 +429,11 @@ public final class CudaBackend implements Backend {
             at += blocks;
         }
         return out;
+    }
+
+    @Override
+    public void copy(Buf src, Buf dst, int n) {
+        copyRows(src, 0, 0, dst, 0, 0, 1, n, false);
     }
 
     @Override
@@ -480,13 +491,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public float crossEntropy(Buf logits, int rows, int classes, int[] labels, Buf dLogits) {
-        int counted = 0;
-        for (int r = 0; r < rows; r++) {
-            int y = labels[r];
-            if (y == -100) continue;
-            if (y < 0 || y >= classes) throw new IllegalArgumentException("label " + y + " of row " + r + " is outside 0.." + (classes - 1));
-            counted++;
-        }
+        int counted = Labels.count(labels, rows, classes);
         Buf rowLoss = floats(rows), dl = dLogits != null ? dLogits : floats(rows * classes);
         launch("cross_entropy_forward_backward", rows, 1, 32, addr(logits), ints(labels), addr(rowLoss), addr(dl), classes, Math.max(counted, 1));
         double total = 0;
@@ -495,9 +500,9 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void adamw(Buf p, Buf g, Buf m, Buf v, int n, float decay, float b1, float oneMinusB1, float b2, float oneMinusB2,
-                      float negStepSize, float bc2Sqrt, float eps) {
-        elementwise("adamw_step", n, addr(p), addr(g), addr(m), addr(v), (long) n, decay, b1, oneMinusB1, b2, oneMinusB2, negStepSize, bc2Sqrt, eps);
+    public void adamw(Buf p, Buf g, Buf m, Buf v, int n, AdamWStep st) {
+        elementwise("adamw_step", n, addr(p), addr(g), addr(m), addr(v), (long) n, st.decay(), st.beta1(), st.oneMinusBeta1(), st.beta2(),
+                st.oneMinusBeta2(), st.negStepSize(), st.bc2Sqrt(), st.eps());
     }
 
     @Override

@@ -1,7 +1,9 @@
 package dev.bertj.cuda;
 
 import dev.bertj.backend.Backend;
-import dev.bertj.backend.Backend.AttentionShape;
+import dev.bertj.backend.Activation;
+import dev.bertj.backend.AdamWStep;
+import dev.bertj.backend.LayerOps.AttentionShape;
 import dev.bertj.backend.Buf;
 import dev.bertj.backend.Mask;
 import dev.bertj.cpu.CpuBackend;
@@ -35,6 +37,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -114,16 +117,16 @@ abstract class BackendParityTests {
         Linear l = new Linear(new Tensor(randn(r, out * in, 0, 0.5), out, in), new Tensor(randn(r, out, 0, 0.5), out));
         Linear l2 = new Linear(new Tensor(randn(r, 6 * in, 0, 0.5), 6, in), new Tensor(randn(r, 6, 0, 0.5), 6));
         float[] x = randn(r, rows * in, 0, 1);
-        for (boolean gelu : new boolean[] {false, true}) {
+        for (Activation epilogue : java.util.Arrays.asList(null, Activation.GELU, Activation.RELU, Activation.TANH)) {
             Buf yc = CPU.floats(rows * out), yg = gpu().floats(rows * out);
-            CPU.linear(h(x), rows, l, yc, gelu);
-            gpu().linear(up(x), rows, l, yg, gelu);
-            assertClose("linear gelu=" + gelu, HostBuf.of(yc), down(yg), OP_TOL);
+            CPU.linear(h(x), rows, l, yc, epilogue);
+            gpu().linear(up(x), rows, l, yg, epilogue);
+            assertClose("linear epilogue=" + epilogue, HostBuf.of(yc), down(yg), OP_TOL);
         }
         FusedLinear f = new FusedLinear(List.of(l, l2));
         Buf fc = CPU.floats(rows * 16), fg = gpu().floats(rows * 16);
-        CPU.linear(h(x), rows, f, fc);
-        gpu().linear(up(x), rows, f, fg);
+        CPU.linear(h(x), rows, f.parts(), fc);
+        gpu().linear(up(x), rows, f.parts(), fg);
         assertClose("fused linear", HostBuf.of(fc), down(fg), OP_TOL);
 
         // Backward from a strided view (the second part's columns of a fused [rows, 16] gradient), dx accumulated.
@@ -142,24 +145,19 @@ abstract class BackendParityTests {
         SplittableRandom r = new SplittableRandom(2);
         int n = 1000;
         float[] x = randn(r, n, 0, 2), d = randn(r, n, 0, 1);
-        for (String act : List.of("gelu", "relu", "tanh")) {
+        for (Activation act : List.of(Activation.GELU, Activation.RELU, Activation.TANH)) {
             Buf c = h(x), g = up(x);
             CPU.activation(act, c, n);
             gpu().activation(act, g, n);
-            assertClose(act, HostBuf.of(c), down(g), 1e-6f);
+            assertClose(act.hfName(), HostBuf.of(c), down(g), 1e-6f);
+            // Backward from what the activation says it needs: the input, or (tanh) the output.
+            float[] saved = act.derivativeFrom() == Activation.Saved.INPUT ? x : HostBuf.of(c);
+            Buf dc = h(d), dg = up(d);
+            CPU.activationBackward(act, h(saved), dc, n);
+            gpu().activationBackward(act, up(saved), dg, n);
+            assertClose(act.hfName() + " backward", HostBuf.of(dc), down(dg), 1e-6f);
         }
-        for (String act : List.of("gelu", "relu")) {
-            Buf c = h(d), g = up(d);
-            CPU.activationBackward(act, h(x), c, n);
-            gpu().activationBackward(act, up(x), g, n);
-            assertClose(act + " backward", HostBuf.of(c), down(g), 1e-6f);
-        }
-        float[] y = x.clone();
-        for (int i = 0; i < n; i++) y[i] = (float) Math.tanh(y[i]);
-        Buf c = h(d), g = up(d);
-        CPU.tanhBackward(h(y), c, n);
-        gpu().tanhBackward(up(y), g, n);
-        assertClose("tanh backward", HostBuf.of(c), down(g), 1e-6f);
+        assertFalse(gpu().supports(Activation.GELU_TANH), "the GPU has no tanh-GELU kernel and says so");
     }
 
     @Test
@@ -300,8 +298,9 @@ abstract class BackendParityTests {
         float[] p = randn(r, n, 0, 1), g = randn(r, n, 0, 1), m = randn(r, n, 0, 0.1), v = new float[n];
         for (int i = 0; i < n; i++) v[i] = Math.abs(randn(r, 1, 0, 0.01)[0]);
         Buf pc = h(p), mc = h(m), vc = h(v), pg = up(p), mg = up(m), vg = up(v);
-        CPU.adamw(pc, h(g), mc, vc, n, 0.99f, 0.9f, 0.1f, 0.999f, 0.001f, -1e-3f, 0.03f, 1e-8f);
-        gpu().adamw(pg, up(g), mg, vg, n, 0.99f, 0.9f, 0.1f, 0.999f, 0.001f, -1e-3f, 0.03f, 1e-8f);
+        AdamWStep step = new AdamWStep(0.99f, 0.9f, 0.1f, 0.999f, 0.001f, -1e-3f, 0.03f, 1e-8f);
+        CPU.adamw(pc, h(g), mc, vc, n, step);
+        gpu().adamw(pg, up(g), mg, vg, n, step);
         assertArrayEquals(HostBuf.of(pc), down(pg), "parameters (same float operations, IEEE sqrt and divide)");
         assertArrayEquals(HostBuf.of(mc), down(mg), "first moments");
         assertArrayEquals(HostBuf.of(vc), down(vg), "second moments");

@@ -1,8 +1,11 @@
 package dev.bertj.cuda;
 
 import dev.bertj.cpu.ScalarKernels;
-import dev.bertj.nn.CrossEntropy;
-import dev.bertj.nn.Dropout;
+import dev.bertj.backend.DropoutRng;
+import dev.bertj.backend.Labels;
+import dev.bertj.cpu.CpuBackend;
+import dev.bertj.cpu.HostBuf;
+import dev.bertj.cpu.HostMask;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -100,10 +103,11 @@ class CudaKernelsTest {
         float[] x = new float[n];
         java.util.Arrays.fill(x, 1f);
         float[] cpu = x.clone();
-        boolean[] keep = Dropout.forward(cpu, n, p, seed, site);
+        boolean[] keep = new boolean[n];
+        CpuBackend.get().dropout(new HostBuf(cpu), n, p, seed, site, new HostMask(keep));
         try (KernelModule m = KernelModule.load("activations.cu", cc, cache);
              DeviceMemory dx = DeviceMemory.of(x); DeviceMemory dk = new DeviceMemory(n)) {
-            m.launch("dropout_forward", (n + 255) / 256, 1, 256, dx, dk, (long) n, p, Dropout.base(seed, site));
+            m.launch("dropout_forward", (n + 255) / 256, 1, 256, dx, dk, (long) n, p, DropoutRng.base(seed, site));
             byte[] k = dk.toHost(new byte[n]);
             float[] got = dx.toHost(new float[n]);
             for (int i = 0; i < n; i++) {
@@ -137,9 +141,9 @@ class CudaKernelsTest {
         int rows = 9, classes = 5;
         float[] logits = rand(r, rows * classes);
         int[] labels = new int[rows];
-        for (int i = 0; i < rows; i++) labels[i] = i == 3 ? CrossEntropy.IGNORE_INDEX : r.nextInt(classes);
-        float wantLoss = CrossEntropy.forward(logits, rows, classes, labels);
-        float[] wantGrad = CrossEntropy.backward(logits, rows, classes, labels);
+        for (int i = 0; i < rows; i++) labels[i] = i == 3 ? Labels.IGNORE_INDEX : r.nextInt(classes);
+        float[] wantGrad = new float[rows * classes];
+        float wantLoss = CpuBackend.get().crossEntropy(new HostBuf(logits), rows, classes, labels, new HostBuf(wantGrad));
         try (KernelModule m = KernelModule.load("loss.cu", cc, cache);
              DeviceMemory dl = DeviceMemory.of(logits); DeviceMemory dy = DeviceMemory.of(labels);
              DeviceMemory loss = new DeviceMemory(4L * rows); DeviceMemory grad = new DeviceMemory(4L * rows * classes)) {

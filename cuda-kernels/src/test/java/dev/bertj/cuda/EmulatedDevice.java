@@ -211,7 +211,7 @@ final class EmulatedDevice implements DeviceApi {
     // ---- kernels ----
 
     private static float erf(float x) {
-        return (float) dev.bertj.nn.Activations.erf(x);
+        return (float) dev.bertj.backend.Activation.erf(x);
     }
 
     @Override

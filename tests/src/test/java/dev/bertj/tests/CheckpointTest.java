@@ -8,6 +8,7 @@ import dev.bertj.model.BertClassifier;
 import dev.bertj.model.BertConfig;
 import dev.bertj.model.BertForSequenceClassification;
 import dev.bertj.model.BertModel;
+import dev.bertj.model.CustomHeadConfig;
 import dev.bertj.model.ClassifierOutput;
 import dev.bertj.tensor.Tensor;
 import dev.bertj.tokenizer.BertTokenizer;
@@ -267,8 +268,7 @@ class CheckpointTest {
     @Test
     void newHeadOnEncoderOnlyDirectoryIsSeeded() throws Exception {
         Batch b = HeadsPyTorchParityTest.batch();
-        Map<String, Object> head = Map.of("ff_output_dim", 8L, "n_classes", 3L, "ff_dropout", 0.2,
-                "cls_only", true, "average_all", false, "pooler", false);
+        CustomHeadConfig head = new CustomHeadConfig(8, 3, 0.2, BertClassifier.Pooling.CLS_ONLY);
         BertClassifier a = BertClassifier.fromPretrained(TinyBertPyTorchParityTest.dir, head, 7);
         BertClassifier again = BertClassifier.fromPretrained(TinyBertPyTorchParityTest.dir, head, 7);
         BertClassifier other = BertClassifier.fromPretrained(TinyBertPyTorchParityTest.dir, head, 8);

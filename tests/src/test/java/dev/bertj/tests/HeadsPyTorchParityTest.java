@@ -74,7 +74,7 @@ class HeadsPyTorchParityTest {
     @Test
     void customHeadNeedsExactlyOnePooling() throws Exception {
         BertConfig both = BertConfig.read(TinyBertPyTorchParityTest.dir.resolve("config.json")).with("cls_only", true).with("pooler", true);
-        String msg = assertThrows(IllegalArgumentException.class, () -> BertClassifier.pooling(both)).getMessage();
+        String msg = assertThrows(IllegalArgumentException.class, () -> dev.bertj.model.CustomHeadConfig.from(both)).getMessage();
         assertTrue(msg.contains("exactly one of cls_only, average_all, pooler"), msg);
     }
 }
