@@ -75,4 +75,14 @@ public interface Memory {
      * {@code src[srcOff + r * srcStride]} to {@code dst[dstOff + r * dstStride]}. [CLS] gathers and scatters.
      */
     void copyRows(Buf src, int srcOff, int srcStride, Buf dst, int dstOff, int dstStride, int rows, int width, boolean accumulate);
+
+    /** {@code dst[i] = src[index[i]]} for rows of {@code width} (the masked tokens' states, for the MLM head). */
+    default void gatherRows(Buf src, int[] index, int width, Buf dst) {
+        for (int i = 0; i < index.length; i++) copyRows(src, index[i] * width, 0, dst, i * width, 0, 1, width, false);
+    }
+
+    /** {@code dst[index[i]] += src[i]} for rows of {@code width}: the backward of {@link #gatherRows}. */
+    default void scatterAddRows(Buf src, int[] index, int width, Buf dst) {
+        for (int i = 0; i < index.length; i++) copyRows(src, i * width, 0, dst, index[i] * width, 0, 1, width, true);
+    }
 }

@@ -12,7 +12,7 @@ import java.util.Map;
  *
  * @param <M> the model's own type, so {@link #to} returns it
  */
-public abstract sealed class BertPreTrainedModel<M extends BertPreTrainedModel<M>> permits SequenceClassifier {
+public abstract sealed class BertPreTrainedModel<M extends BertPreTrainedModel<M>> permits SequenceClassifier, BertForMaskedLM {
     final BertModel bert;
 
     BertPreTrainedModel(BertModel bert) {

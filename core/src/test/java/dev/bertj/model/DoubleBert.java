@@ -202,6 +202,21 @@ final class DoubleBert {
         return linear(dropout(z, TrainMode.CLASSIFIER, ffDrop), batch, params.get("classification_head.3.weight"), b3, b3.length);
     }
 
+    /**
+     * BertForMaskedLM's logits at {@code positions} (flat b * S + s): {@code LayerNorm(act(transform(h))) E^T + bias},
+     * with E the (tied) word embeddings.
+     */
+    double[] maskedLmLogits(int[] ids, int[] types, int[] mask, int batch, int seq, int layers, int[] positions) {
+        double[] last = model(ids, types, mask, batch, seq, layers)[0];
+        double[] x = new double[positions.length * h];
+        for (int i = 0; i < positions.length; i++) System.arraycopy(last, positions[i] * h, x, i * h, h);
+        String pre = "cls.predictions.";
+        double[] t = activation(act, linear(x, positions.length, params.get(pre + "transform.dense.weight"), params.get(pre + "transform.dense.bias"), h));
+        t = layerNorm(t, null, positions.length, params.get(pre + "transform.LayerNorm.weight"), params.get(pre + "transform.LayerNorm.bias"), eps);
+        double[] bias = params.get(pre + "bias");
+        return linear(t, positions.length, p("embeddings.word_embeddings.weight"), bias, bias.length);
+    }
+
     static double loss(double[] logits, int batch, int[] labels) {
         return crossEntropy(logits, batch, logits.length / batch, labels);
     }

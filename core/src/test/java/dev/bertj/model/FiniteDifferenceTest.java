@@ -380,4 +380,36 @@ class FiniteDifferenceTest {
     void classifierWithDropout() {
         classifier(BertClassifier.Pooling.AVERAGE_ALL, DROPOUT);
     }
+
+    /** BertForMaskedLM: per-token labels on three positions; the tied word-embedding table gets the decoder's and the embeddings' gradients. */
+    @Test
+    void maskedLm() {
+        BertConfig c = config();
+        Map<String, Tensor> w = encoderWeights(c, 42);
+        SplittableRandom rnd = new SplittableRandom(12);
+        w.put("cls.predictions.transform.dense.weight", new Tensor(randn(rnd, H * H, 0, 0.3), H, H));
+        w.put("cls.predictions.transform.dense.bias", new Tensor(randn(rnd, H, 0, 0.3), H));
+        w.put("cls.predictions.transform.LayerNorm.weight", new Tensor(randn(rnd, H, 1, 0.3), H));
+        w.put("cls.predictions.transform.LayerNorm.bias", new Tensor(randn(rnd, H, 0, 0.3), H));
+        w.put("cls.predictions.bias", new Tensor(randn(rnd, c.vocabSize(), 0, 0.3), c.vocabSize()));
+        BertForMaskedLM m = BertForMaskedLM.of(c, w, 0);
+        int[] tokenLabels = new int[ROWS];
+        java.util.Arrays.fill(tokenLabels, -100);
+        tokenLabels[1] = 4;
+        tokenLabels[3] = 10;
+        tokenLabels[6] = 2;
+        int[] positions = {1, 3, 6}, compact = {4, 10, 2};
+        Gradients g = new Gradients();
+        MaskedLmOutput out = m.trainStep(batch(tokenLabels), TrainMode.noDropout(), g);
+        MaskedLmOutput inference = m.forward(batch(tokenLabels));
+        assertArrayEquals(positions, out.positions());
+
+        DoubleBert d = new DoubleBert(c, m.parameters(), "bert.");
+        FiniteDifferences.Report rep = new FiniteDifferences.Report("BertForMaskedLM (tied decoder)");
+        double[] logits = d.maskedLmLogits(IDS, TYPES, MASK, B, S, LAYERS, positions);
+        rep.forward("logits", logits, inference.logits().data());
+        rep.forward("loss", new double[] {DoubleBert.loss(logits, positions.length, compact)}, new float[] {out.loss()});
+        checkParams(rep, d, g, "", () -> DoubleBert.loss(d.maskedLmLogits(IDS, TYPES, MASK, B, S, LAYERS, positions), positions.length, compact));
+        rep.verify();
+    }
 }
