@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine (copied into .device/ by scripts/device-bundle.sh), from any directory:
 #   bash .device/run.sh OUT
-# Four phases, each under `timeout` (limit in seconds) and each writing its own files into OUT as it runs,
-# so a phase that crashes or overruns loses only itself:
-#   1. environment  (45)  nvidia-smi, Java, PyTorch, where the CUDA 13 libraries are (LD_LIBRARY_PATH gains
-#                         pip's nvidia/*/lib folders and CUDA toolkits' lib folders), Cuda.status() -> environment.txt
-#   2. gpu-tests   (150)  the real-device tests through the JUnit console, CUDA_LAUNCH_BLOCKING=1
-#                         -> gpu-tests.txt, junit/ (XML reports)
-#   3. bench-bertj (120)  GpuBenchmark's bertj benchmarks (fp32, tf32, bf16) -> gpu-benchmark-bertj.{txt,json}
-#   4. bench-torch (120)  the PyTorch peer on the same device -> gpu-benchmark-torch.{txt,json}
+# Phases, each under `timeout` (limit in seconds) and each writing its own files into OUT as it runs, so
+# a phase that crashes or overruns loses only itself:
+#   environment        (45)  nvidia-smi, Java, PyTorch, where the CUDA 13 libraries are (LD_LIBRARY_PATH gains
+#                            pip's nvidia/*/lib folders and CUDA toolkits' lib folders), Cuda.status() -> environment.txt
+#   gpu-tests         (150)  the real-device tests through the JUnit console, CUDA_LAUNCH_BLOCKING=1
+#                            -> gpu-tests.txt, junit/ (XML reports)
+#   bench-bertj-fp32 (60)    GpuBenchmark's bertjForward and bertjTrain -> gpu-benchmark-bertj-fp32.{txt,json}
+#   bench-torch-fp32 (60)    the PyTorch peer's torchForward and torchTrain -> gpu-benchmark-torch-fp32.{txt,json}
+#   ... the same two for tf32 and bf16.
 # phases.txt lists each phase's exit status and seconds. A JVM that dies leaves OUT/hs_err_<pid>.log.
 # Expected about 4 minutes on an H100; BERTJ_DEVICE_BUDGET_S (default 420) caps the whole script (a phase
 # gets what is left), well inside the 10 minutes of one device command. BERTJ_JMH_ARGS replaces the
@@ -90,6 +91,7 @@ phase() {
   [ "$left" -lt "$limit" ] && limit="$left"
   if [ "$limit" -lt 10 ]; then
     echo "$name: skipped, the time budget is spent" | tee -a "$OUT/phases.txt"
+    FAILED=1
     return 0
   fi
   local t0=$(date +%s) rc
@@ -110,17 +112,20 @@ TESTS=(CudaKernelsTest CudaBackendTest CudaPrecisionTest NvrtcStringsTest CudaSt
 phase gpu-tests 150 gpu-tests.txt env CUDA_LAUNCH_BLOCKING=1 "$JAVA" "${JVM[@]}" -jar "$D"/lib/junit-platform-console-standalone-*.jar \
   execute --class-path "$CP" "${TESTS[@]/#/--select-class=dev.bertj.cuda.}" --reports-dir="$OUT/junit" --details=tree --disable-banner --disable-ansi-colors
 
-# One JMH run per side, each writing its JSON when it ends, so bertj's numbers survive the peer failing.
-# The forks inherit this JVM's flags (-XX:ErrorFile included) and add GpuBenchmark's @Fork ones. A
-# benchmark that cannot start (no device, no torch) fails alone; JMH still exits 0, so its first
-# exception is copied into phases.txt.
-for side in bertj torch; do
-  phase "bench-$side" 120 "gpu-benchmark-$side.txt" "$JAVA" "${JVM[@]}" -cp "$CP" org.openjdk.jmh.Main "GpuBenchmark.$side" \
-    "${JMH_ARGS[@]}" -rf json -rff "$OUT/gpu-benchmark-$side.json"
-  if grep -q '<failure>' "$OUT/gpu-benchmark-$side.txt" 2>/dev/null; then
-    echo "bench-$side: a benchmark failed: $(grep -m1 -E '^[a-zA-Z.]+(Exception|Error)' "$OUT/gpu-benchmark-$side.txt")" | tee -a "$OUT/phases.txt"
-    FAILED=1
-  fi
+# One JMH run per precision and side, fp32 first and bertj beside its peer, each writing its JSON when it
+# ends: what finished survives a later run failing or the budget running out. The forks inherit this
+# JVM's flags (-XX:ErrorFile included) and add GpuBenchmark's @Fork ones. A benchmark that cannot start
+# (no device, no torch) fails alone and JMH still exits 0, so its first exception goes into phases.txt.
+for p in fp32 tf32 bf16; do
+  for side in bertj torch; do
+    name="bench-$side-$p"
+    phase "$name" 60 "gpu-benchmark-$side-$p.txt" "$JAVA" "${JVM[@]}" -cp "$CP" org.openjdk.jmh.Main "GpuBenchmark.$side" -p precision="$p" \
+      "${JMH_ARGS[@]}" -rf json -rff "$OUT/gpu-benchmark-$side-$p.json"
+    if grep -q '<failure>' "$OUT/gpu-benchmark-$side-$p.txt" 2>/dev/null; then
+      echo "$name: a benchmark failed: $(grep -m1 -E '^[a-zA-Z.]+(Exception|Error)' "$OUT/gpu-benchmark-$side-$p.txt")" | tee -a "$OUT/phases.txt"
+      FAILED=1
+    fi
+  done
 done
 
 echo "total: $(( $(date +%s) - START ))s; in $OUT:" | tee -a "$OUT/phases.txt"
