@@ -7,9 +7,9 @@
 #                            pip's nvidia/*/lib folders and CUDA toolkits' lib folders), Cuda.status() -> environment.txt
 #   gpu-tests         (150)  the real-device tests through the JUnit console, CUDA_LAUNCH_BLOCKING=1
 #                            -> gpu-tests.txt, junit/ (XML reports)
-#   bench-bertj-fp32 (60)    GpuBenchmark's bertjForward and bertjTrain -> gpu-benchmark-bertj-fp32.{txt,json}
-#   bench-torch-fp32 (60)    the PyTorch peer's torchForward and torchTrain -> gpu-benchmark-torch-fp32.{txt,json}
-#   ... the same two for tf32 and bf16.
+#   bench-fp32       (100)   GpuBenchmark at fp32: bertjForward, bertjTrain, torchForward, torchTrain (the
+#                            PyTorch peer on the same device) -> gpu-benchmark-fp32.{txt,json}
+#   bench-tf32, bench-bf16   the same at tf32 and bf16.
 # phases.txt lists each phase's exit status and seconds. A JVM that dies leaves OUT/hs_err_<pid>.log.
 # Expected about 4 minutes on an H100; BERTJ_DEVICE_BUDGET_S (default 420) caps the whole script (a phase
 # gets what is left), well inside the 10 minutes of one device command. BERTJ_JMH_ARGS replaces the
@@ -112,20 +112,18 @@ TESTS=(CudaKernelsTest CudaBackendTest CudaPrecisionTest NvrtcStringsTest CudaSt
 phase gpu-tests 150 gpu-tests.txt env CUDA_LAUNCH_BLOCKING=1 "$JAVA" "${JVM[@]}" -jar "$D"/lib/junit-platform-console-standalone-*.jar \
   execute --class-path "$CP" "${TESTS[@]/#/--select-class=dev.bertj.cuda.}" --reports-dir="$OUT/junit" --details=tree --disable-banner --disable-ansi-colors
 
-# One JMH run per precision and side, fp32 first and bertj beside its peer, each writing its JSON when it
-# ends: what finished survives a later run failing or the budget running out. The forks inherit this
-# JVM's flags (-XX:ErrorFile included) and add GpuBenchmark's @Fork ones. A benchmark that cannot start
-# (no device, no torch) fails alone and JMH still exits 0, so its first exception goes into phases.txt.
+# One JMH run per precision, bertj and its PyTorch peer in the same run (the project's rule for a peer),
+# fp32 first, each writing its JSON when it ends: what finished survives a later run failing or the budget
+# running out. The forks inherit this JVM's flags (-XX:ErrorFile included) and add GpuBenchmark's @Fork
+# ones. A benchmark that cannot start (no device, no torch) fails alone and JMH still exits 0, so the
+# distinct exceptions go into phases.txt.
 for p in fp32 tf32 bf16; do
-  for side in bertj torch; do
-    name="bench-$side-$p"
-    phase "$name" 60 "gpu-benchmark-$side-$p.txt" "$JAVA" "${JVM[@]}" -cp "$CP" org.openjdk.jmh.Main "GpuBenchmark.$side" -p precision="$p" \
-      "${JMH_ARGS[@]}" -rf json -rff "$OUT/gpu-benchmark-$side-$p.json"
-    if grep -q '<failure>' "$OUT/gpu-benchmark-$side-$p.txt" 2>/dev/null; then
-      echo "$name: a benchmark failed: $(grep -m1 -E '^[a-zA-Z.]+(Exception|Error)' "$OUT/gpu-benchmark-$side-$p.txt")" | tee -a "$OUT/phases.txt"
-      FAILED=1
-    fi
-  done
+  phase "bench-$p" 100 "gpu-benchmark-$p.txt" "$JAVA" "${JVM[@]}" -cp "$CP" org.openjdk.jmh.Main GpuBenchmark -p precision="$p" \
+    "${JMH_ARGS[@]}" -rf json -rff "$OUT/gpu-benchmark-$p.json"
+  if grep -q '<failure>' "$OUT/gpu-benchmark-$p.txt" 2>/dev/null; then
+    grep -E '^[a-zA-Z.]+(Exception|Error)' "$OUT/gpu-benchmark-$p.txt" | sort -u | sed "s/^/bench-$p: a benchmark failed: /" | tee -a "$OUT/phases.txt"
+    FAILED=1
+  fi
 done
 
 echo "total: $(( $(date +%s) - START ))s; in $OUT:" | tee -a "$OUT/phases.txt"
