@@ -130,6 +130,11 @@ final class CudaDevice implements DeviceApi {
         Cuda.check(cudart.cudaDeviceSynchronize(), "running queued GPU work");
     }
 
+    /** Live allocations made through {@link #malloc} (the tests' leak check: exact, unlike the driver's device-wide figure). */
+    synchronized int liveAllocations() {
+        return allocations.size();
+    }
+
     @Override
     public synchronized void close() {
         bind();

@@ -16,11 +16,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * One kernel file compiled by NVRTC for the current device's architecture and loaded as a CUDA
- * module; the CUBIN is cached on disk by source hash, architecture and NVRTC version. {@link #launch}
+ * module; the CUBIN is cached on disk by source hash, architecture, NVRTC version and options. {@link #launch}
  * waits for the kernel, {@link #launchAsync} queues it.
  */
 public final class KernelModule implements AutoCloseable {
@@ -32,25 +33,25 @@ public final class KernelModule implements AutoCloseable {
     private final LongPointer argValues = new LongPointer(MAX_ARGS);
     private final PointerPointer<Pointer> argPointers = new PointerPointer<>(MAX_ARGS);
 
-    private KernelModule(String file, byte[] cubin) {
+    KernelModule(String file, byte[] cubin) {
         this.file = file;
         for (int i = 0; i < MAX_ARGS; i++) argPointers.put(i, DeviceMemory.at(argValues.address() + 8L * i));
         try (BytePointer image = new BytePointer(cubin)) {
-            Cuda.check(cudart.cuModuleLoadData(module, image), "loading " + file);
+            Cuda.checkDriver(cudart.cuModuleLoadData(module, image), "loading " + file);
         }
     }
 
     /**
      * Compiles (or takes from {@code cacheDir}) {@code file} of {@link KernelSources} into a CUBIN for compute
      * capability {@code cc} (e.g. 90). A CUBIN, not PTX: the driver then needs no JIT, and PTX from an NVRTC
-     * newer than the driver would be refused. The cache key covers the sources, the architecture and the
-     * NVRTC version.
+     * newer than the driver would be refused. The cache key covers the sources, the architecture, the
+     * NVRTC version and the options.
      */
     public static KernelModule load(String file, int cc, Path cacheDir) throws IOException {
         String src = KernelSources.source(file);
         int[] major = {0}, minor = {0};
         nvrtcCheck(nvrtc.nvrtcVersion(major, minor), "reading the NVRTC version");
-        String key = sha256(src + KernelSources.source(KernelSources.HEADERS.get(0)) + "|nvrtc " + major[0] + "." + minor[0]);
+        String key = sha256(src + KernelSources.source(KernelSources.HEADERS.get(0)) + "|nvrtc " + major[0] + "." + minor[0] + "|" + options(cc));
         Path cached = cacheDir.resolve(file + "-" + key + "-sm_" + cc + ".cubin");
         byte[] cubin;
         if (Files.isRegularFile(cached)) {
@@ -75,29 +76,49 @@ public final class KernelModule implements AutoCloseable {
         }
     }
 
+    /**
+     * NVRTC's options for compute capability {@code cc}. The precision flags are NVRTC's defaults, spelled
+     * out because the parity tests rely on them: IEEE-rounded divide and square root, no flush of
+     * subnormals to zero (as Java's float arithmetic). Multiply-adds are still contracted (--fmad=true,
+     * the default, for speed): kernels that must equal the CPU bit for bit round with __fmul_rn where the
+     * CPU rounds a product before adding.
+     */
+    static List<String> options(int cc) {
+        return List.of("--gpu-architecture=sm_" + cc, "-std=c++17", "--prec-div=true", "--prec-sqrt=true", "--ftz=false");
+    }
+
     static byte[] compile(String file, String src, int cc) {
         _nvrtcProgram prog = new _nvrtcProgram();
         String header = KernelSources.HEADERS.get(0);
-        PointerPointer<BytePointer> headers = new PointerPointer<>(new BytePointer(KernelSources.source(header)));
-        PointerPointer<BytePointer> names = new PointerPointer<>(new BytePointer(header));
-        nvrtcCheck(nvrtc.nvrtcCreateProgram(prog, new BytePointer(src), new BytePointer(file), 1, headers, names), "creating " + file);
-        try {
-            PointerPointer<BytePointer> options = new PointerPointer<>(new BytePointer("--gpu-architecture=sm_" + cc), new BytePointer("-std=c++17"));
-            int rc = nvrtc.nvrtcCompileProgram(prog, 2, options);
-            if (rc != 0) {
-                SizeTPointer size = new SizeTPointer(1);
-                nvrtc.nvrtcGetProgramLogSize(prog, size);
-                BytePointer log = new BytePointer(size.get());
-                nvrtc.nvrtcGetProgramLog(prog, log);
-                throw new IllegalStateException("NVRTC could not compile " + file + " for sm_" + cc + ":\n" + log.getString());
+        // Every string NVRTC reads stays allocated until the program is destroyed: NVRTC's documentation
+        // does not promise to copy the headers at nvrtcCreateProgram, so they outlive nvrtcCompileProgram.
+        try (BytePointer source = new BytePointer(src, StandardCharsets.UTF_8);
+             BytePointer name = new BytePointer(file, StandardCharsets.UTF_8);
+             NvrtcStrings headers = new NvrtcStrings(List.of(KernelSources.source(header)));
+             NvrtcStrings includeNames = new NvrtcStrings(List.of(header));
+             NvrtcStrings options = new NvrtcStrings(options(cc))) {
+            nvrtcCheck(nvrtc.nvrtcCreateProgram(prog, source, name, headers.count(), headers.array(), includeNames.array()), "creating " + file);
+            try {
+                int rc = nvrtc.nvrtcCompileProgram(prog, options.count(), options.array());
+                if (rc != 0) {
+                    try (SizeTPointer size = new SizeTPointer(1)) {
+                        nvrtc.nvrtcGetProgramLogSize(prog, size);
+                        try (BytePointer log = new BytePointer(size.get())) {
+                            nvrtc.nvrtcGetProgramLog(prog, log);
+                            throw new IllegalStateException("NVRTC could not compile " + file + " for sm_" + cc + " ("
+                                    + nvrtc.nvrtcGetErrorString(rc).getString() + "):\n" + log.getString());
+                        }
+                    }
+                }
+                try (SizeTPointer size = new SizeTPointer(1)) {
+                    nvrtcCheck(nvrtc.nvrtcGetCUBINSize(prog, size), "sizing the CUBIN of " + file);
+                    byte[] cubin = new byte[(int) size.get()];
+                    nvrtcCheck(nvrtc.nvrtcGetCUBIN(prog, cubin), "reading the CUBIN of " + file);
+                    return cubin;
+                }
+            } finally {
+                nvrtc.nvrtcDestroyProgram(prog);
             }
-            SizeTPointer size = new SizeTPointer(1);
-            nvrtcCheck(nvrtc.nvrtcGetCUBINSize(prog, size), "sizing the CUBIN of " + file);
-            byte[] cubin = new byte[(int) size.get()];
-            nvrtcCheck(nvrtc.nvrtcGetCUBIN(prog, cubin), "reading the CUBIN of " + file);
-            return cubin;
-        } finally {
-            nvrtc.nvrtcDestroyProgram(prog);
         }
     }
 
@@ -122,7 +143,7 @@ public final class KernelModule implements AutoCloseable {
     public synchronized void launchAsync(String kernel, int gridX, int gridY, int block, Object... args) {
         CUfunc_st f = functions.computeIfAbsent(kernel, k -> {
             CUfunc_st fn = new CUfunc_st();
-            Cuda.check(cudart.cuModuleGetFunction(fn, module, k), "finding kernel " + k + " in " + file);
+            Cuda.checkDriver(cudart.cuModuleGetFunction(fn, module, k), "finding kernel " + k + " in " + file);
             return fn;
         });
         if (args.length > MAX_ARGS) throw new IllegalArgumentException(kernel + ": more than " + MAX_ARGS + " arguments");
@@ -143,7 +164,7 @@ public final class KernelModule implements AutoCloseable {
             argValues.put(i, bits);
         }
         PointerPointer<Pointer> params = argPointers;
-        Cuda.check(cudart.cuLaunchKernel(f, gridX, gridY, 1, block, 1, 1, 0, null, params, (PointerPointer<?>) null), "launching " + kernel);
+        Cuda.checkDriver(cudart.cuLaunchKernel(f, gridX, gridY, 1, block, 1, 1, 0, null, params, (PointerPointer<?>) null), "launching " + kernel);
     }
 
     @Override

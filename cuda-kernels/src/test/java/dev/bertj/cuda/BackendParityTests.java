@@ -45,15 +45,27 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The GPU backend against the CPU backend (the reference): every operation, forward and backward,
  * the full forward pass, a training step's gradients and updated weights. Subclasses supply the
  * backend: on a real device ({@link CudaBackendTest}) or on the host emulation of the device
- * ({@link EmulatedBackendTest}). Tolerances are absolute, on values of order 1: the two sides sum in
- * different orders (cuBLAS, block reductions), so agreement is to float32 rounding, not bits; dropout
- * masks, which come from the same counter hash, must agree exactly.
+ * ({@link EmulatedBackendTest}). Each tolerance is derived from the operation's error bound on both
+ * sides ({@link ErrorBounds}), from the data where the operation is a sum of products: the two sides sum
+ * in different orders (cuBLAS, block reductions) and the GPU's expf, erff, tanhf and logf are not
+ * correctly rounded. Operations that round identically on both sides (dropout from the same counter hash,
+ * element-wise adds, scales, copies, embeddings, mean pooling, AdamW) must agree exactly.
  */
 abstract class BackendParityTests {
     static final CpuBackend CPU = CpuBackend.get();
-    /** Per-operation tolerance: a few float32 roundings of sums over at most ~100 terms. */
+    /**
+     * Composite operations whose bound is not computed from the data here (LayerNorm backward, attention's
+     * context and gradient), on values of order 1 (|x| ≤ 4, weights ≤ 1): their longest chains are two
+     * sums of at most 40 products with float rounding on each side (2 gamma(40) times a sum of magnitudes
+     * ≤ 2: 1e-5), plus a softmax's probability error (under 1e-6 relative, see ErrorBounds.softmax) times
+     * |v| ≤ 4, plus LayerNorm's rstd (at most 1/0.6 here) scaling the first: 2e-5.
+     */
     static final float OP_TOL = 2e-5f;
-    /** Whole-model tolerance (2 layers, hidden 32). */
+    /**
+     * The whole 2-layer model (hidden 32): OP_TOL per operation, compounded over the ~12 operations of a
+     * pass whose gains are of order 1 (LayerNorm renormalises each layer's output), with gradients a pass
+     * deeper: 10 OP_TOL.
+     */
     static final float MODEL_TOL = 2e-4f;
 
     /** A fresh GPU-side backend (fp32). */
@@ -79,6 +91,17 @@ abstract class BackendParityTests {
             a[i] = (float) (mean + sd * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v));
         }
         return a;
+    }
+
+    /** |expected - actual| ≤ bound(i) for every element i (the bound derived from that element's data). */
+    static void assertWithin(String what, float[] expected, float[] actual, java.util.function.IntToDoubleFunction bound) {
+        assertEquals(expected.length, actual.length, what + ": length");
+        for (int i = 0; i < expected.length; i++) {
+            double e = Math.abs((double) expected[i] - actual[i]), b = bound.applyAsDouble(i);
+            if (!(e <= b)) {
+                throw new AssertionError(what + ": at " + i + " cpu " + expected[i] + ", gpu " + actual[i] + ": diff " + e + " > bound " + b);
+            }
+        }
     }
 
     static void assertClose(String what, float[] expected, float[] actual, float tol) {
@@ -117,17 +140,26 @@ abstract class BackendParityTests {
         Linear l = new Linear(new Tensor(randn(r, out * in, 0, 0.5), out, in), new Tensor(randn(r, out, 0, 0.5), out));
         Linear l2 = new Linear(new Tensor(randn(r, 6 * in, 0, 0.5), 6, in), new Tensor(randn(r, 6, 0, 0.5), 6));
         float[] x = randn(r, rows * in, 0, 1);
-        for (Activation epilogue : java.util.Arrays.asList(null, Activation.GELU, Activation.RELU, Activation.TANH)) {
+        // Each output is a sum of in products and the bias: gamma(in + 1) times |x||W|^T + |b| on each side.
+        // With GELU after it, that error passes through |gelu'| ≤ 1.13 and GELU's own bound adds.
+        double g = 2 * ErrorBounds.gamma(in + 1);
+        Buf mag = CPU.floats(rows * out), pre = CPU.floats(rows * out);
+        CPU.linear(h(ErrorBounds.abs(x)), rows, ErrorBounds.abs(l), mag, null);
+        CPU.linear(h(x), rows, l, pre, null);
+        float[] m = HostBuf.of(mag), z = HostBuf.of(pre);
+        for (boolean gelu : new boolean[] {false, true}) {
             Buf yc = CPU.floats(rows * out), yg = gpu().floats(rows * out);
-            CPU.linear(h(x), rows, l, yc, epilogue);
-            gpu().linear(up(x), rows, l, yg, epilogue);
-            assertClose("linear epilogue=" + epilogue, HostBuf.of(yc), down(yg), OP_TOL);
+            CPU.linear(h(x), rows, l, yc, gelu ? Activation.GELU : null);
+            gpu().linear(up(x), rows, l, yg, gelu ? Activation.GELU : null);
+            assertWithin("linear gelu=" + gelu, HostBuf.of(yc), down(yg), i -> gelu ? 1.13 * g * m[i] + ErrorBounds.gelu(z[i]) : g * m[i]);
         }
         FusedLinear f = new FusedLinear(List.of(l, l2));
-        Buf fc = CPU.floats(rows * 16), fg = gpu().floats(rows * 16);
+        Buf fc = CPU.floats(rows * 16), fg = gpu().floats(rows * 16), fm = CPU.floats(rows * 16);
         CPU.linear(h(x), rows, f.parts(), fc);
         gpu().linear(up(x), rows, f.parts(), fg);
-        assertClose("fused linear", HostBuf.of(fc), down(fg), OP_TOL);
+        CPU.linear(h(ErrorBounds.abs(x)), rows, List.of(ErrorBounds.abs(l), ErrorBounds.abs(l2)), fm);
+        float[] fmag = HostBuf.of(fm);
+        assertWithin("fused linear", HostBuf.of(fc), down(fg), i -> g * fmag[i]);
 
         // Backward from a strided view (the second part's columns of a fused [rows, 16] gradient), dx accumulated.
         float[] dy = randn(r, rows * 16, 0, 1), dx0 = randn(r, rows * in, 0, 1);
@@ -135,9 +167,15 @@ abstract class BackendParityTests {
         Buf dxg = up(dx0), dWg = gpu().gradient(6 * in), dbg = gpu().gradient(6);
         CPU.linearBackward(l2, h(x), h(dy), 10, 16, rows, dxc, true, dWc, dbc);
         gpu().linearBackward(l2, up(x), up(dy), 10, 16, rows, dxg, true, dWg, dbg);
-        assertClose("linear dx", HostBuf.of(dxc), down(dxg), OP_TOL);
-        assertClose("linear dW", HostBuf.of(dWc), down(dWg), OP_TOL);
-        assertClose("linear db", HostBuf.of(dbc), down(dbg), OP_TOL);
+        // dx = dx0 + dy W (6 products), dW = dy^T x and db = sum of dy (7 rows, into zeros): at most 8 roundings
+        // per side, times the same computation on magnitudes.
+        Buf dxm = h(ErrorBounds.abs(dx0)), dWm = CPU.gradient(6 * in), dbm = CPU.gradient(6);
+        CPU.linearBackward(ErrorBounds.abs(l2), h(ErrorBounds.abs(x)), h(ErrorBounds.abs(dy)), 10, 16, rows, dxm, true, dWm, dbm);
+        double gb = 2 * ErrorBounds.gamma(8);
+        float[] mdx = HostBuf.of(dxm), mdW = HostBuf.of(dWm), mdb = HostBuf.of(dbm);
+        assertWithin("linear dx", HostBuf.of(dxc), down(dxg), i -> gb * mdx[i]);
+        assertWithin("linear dW", HostBuf.of(dWc), down(dWg), i -> gb * mdW[i]);
+        assertWithin("linear db", HostBuf.of(dbc), down(dbg), i -> gb * mdb[i]);
     }
 
     @Test
@@ -145,18 +183,31 @@ abstract class BackendParityTests {
         SplittableRandom r = new SplittableRandom(2);
         int n = 1000;
         float[] x = randn(r, n, 0, 2), d = randn(r, n, 0, 1);
-        for (Activation act : List.of(Activation.GELU, Activation.RELU, Activation.TANH)) {
+        // relu rounds nothing (a max, or a zero): exact. gelu and tanh within their functions' bounds (ErrorBounds).
+        for (String act : List.of("gelu", "relu", "tanh")) {
             Buf c = h(x), g = up(x);
-            CPU.activation(act, c, n);
-            gpu().activation(act, g, n);
-            assertClose(act.hfName(), HostBuf.of(c), down(g), 1e-6f);
-            // Backward from what the activation says it needs: the input, or (tanh) the output.
-            float[] saved = act.derivativeFrom() == Activation.Saved.INPUT ? x : HostBuf.of(c);
-            Buf dc = h(d), dg = up(d);
-            CPU.activationBackward(act, h(saved), dc, n);
-            gpu().activationBackward(act, up(saved), dg, n);
-            assertClose(act.hfName() + " backward", HostBuf.of(dc), down(dg), 1e-6f);
+            CPU.activation(Activation.of(act), c, n);
+            gpu().activation(Activation.of(act), g, n);
+            float[] want = HostBuf.of(c);
+            assertWithin(act, want, down(g), i -> switch (act) {
+                case "gelu" -> ErrorBounds.gelu(x[i]);
+                case "tanh" -> ErrorBounds.tanh(want[i]);
+                default -> 0;
+            });
         }
+        for (String act : List.of("gelu", "relu")) {
+            Buf c = h(d), g = up(d);
+            CPU.activationBackward(Activation.of(act), h(x), c, n);
+            gpu().activationBackward(Activation.of(act), up(x), g, n);
+            assertWithin(act + " backward", HostBuf.of(c), down(g), i -> act.equals("gelu") ? ErrorBounds.geluBackward(x[i], d[i]) : 0);
+        }
+        float[] y = x.clone();
+        for (int i = 0; i < n; i++) y[i] = (float) Math.tanh(y[i]);
+        Buf c = h(d), g = up(d);
+        // tanh's derivative is taken from its output (Activation.TANH.derivativeFrom()).
+        CPU.activationBackward(Activation.TANH, h(y), c, n);
+        gpu().activationBackward(Activation.TANH, up(y), g, n);
+        assertWithin("tanh backward", HostBuf.of(c), down(g), i -> ErrorBounds.tanhBackward(y[i], d[i]));
         assertFalse(gpu().supports(Activation.GELU_TANH), "the GPU has no tanh-GELU kernel and says so");
     }
 
@@ -170,9 +221,11 @@ abstract class BackendParityTests {
         Buf yg = gpu().floats(rows * hid), xg = gpu().floats(rows * hid), sg = gpu().floats(rows);
         CPU.layerNorm(h(x), h(res), rows, ln, yc, xc, sc);
         gpu().layerNorm(up(x), up(res), rows, ln, yg, xg, sg);
-        assertClose("layernorm y", HostBuf.of(yc), down(yg), OP_TOL);
-        assertClose("layernorm xhat", HostBuf.of(xc), down(xg), OP_TOL);
-        assertClose("layernorm rstd", HostBuf.of(sc), down(sg), OP_TOL);
+        // Row sums in any order (the emulation's are serial): hid - 1 roundings on the longest path.
+        double[][] b = ErrorBounds.layerNorm(x, res, rows, hid, ln.weight().data(), ln.bias().data(), HostBuf.of(xc), HostBuf.of(sc), hid - 1);
+        assertWithin("layernorm y", HostBuf.of(yc), down(yg), i -> b[0][i]);
+        assertWithin("layernorm xhat", HostBuf.of(xc), down(xg), i -> b[1][i]);
+        assertWithin("layernorm rstd", HostBuf.of(sc), down(sg), i -> b[2][i]);
         Buf dzc = CPU.floats(rows * hid), dgc = CPU.gradient(hid), dbc = CPU.gradient(hid);
         Buf dzg = gpu().floats(rows * hid), dgg = gpu().gradient(hid), dbg = gpu().gradient(hid);
         CPU.layerNormBackward(ln, xc, sc, h(dy), rows, dzc, dgc, dbc);
@@ -215,7 +268,9 @@ abstract class BackendParityTests {
         CPU.divide(ac, n, 3f);
         gpu().divide(ag, n, 3f);
         assertArrayEquals(HostBuf.of(ac), down(ag), "add, scale, divide are exact");
-        assertEquals(CPU.sumSquares(ac, n), gpu().sumSquares(ag, n), 1e-4 * CPU.sumSquares(ac, n), "sum of squares");
+        // Squares of non-negative sums: the CPU's is double (exact enough); the GPU rounds each square and
+        // sums blocks of 256 in float in any order (255 roundings at most), the host adds blocks in double.
+        assertEquals(CPU.sumSquares(ac, n), gpu().sumSquares(ag, n), ErrorBounds.gamma(256) * CPU.sumSquares(ac, n), "sum of squares");
         // [CLS] gather from [3, 5, 8] and scatter-add back.
         float[] hidden = randn(r, 3 * 5 * 8, 0, 1), cls = randn(r, 3 * 8, 0, 1);
         Buf gc = CPU.floats(24), gg = gpu().floats(24);
@@ -239,30 +294,39 @@ abstract class BackendParityTests {
         Buf ec = CPU.floats(batch * seq * hid), eg = gpu().floats(batch * seq * hid);
         CPU.embeddings(ids, types, batch, seq, word, pos, type, ec);
         gpu().embeddings(ids, types, batch, seq, word, pos, type, eg);
-        assertClose("embeddings", HostBuf.of(ec), down(eg), 1e-6f);
+        assertArrayEquals(HostBuf.of(ec), down(eg), "embeddings (word + position + type, the same float adds in the same order)");
         float[] dOut = randn(r, batch * seq * hid, 0, 1);
         Buf[] c = {CPU.gradient(vocab * hid), CPU.gradient(16 * hid), CPU.gradient(2 * hid)};
         Buf[] g = {gpu().gradient(vocab * hid), gpu().gradient(16 * hid), gpu().gradient(2 * hid)};
         CPU.embeddingsBackward(ids, types, batch, seq, hid, h(dOut), c[0], c[1], c[2]);
         gpu().embeddingsBackward(ids, types, batch, seq, hid, up(dOut), g[0], g[1], g[2]);
-        for (int i = 0; i < 3; i++) assertClose("embedding table gradient " + i, HostBuf.of(c[i]), down(g[i]), OP_TOL);
+        // Scatter-adds in any order (atomics): each table entry sums at most batch * seq tokens' gradients,
+        // so gamma(batch * seq) times the same sums of magnitudes, on each side.
+        Buf[] m = {CPU.gradient(vocab * hid), CPU.gradient(16 * hid), CPU.gradient(2 * hid)};
+        CPU.embeddingsBackward(ids, types, batch, seq, hid, h(ErrorBounds.abs(dOut)), m[0], m[1], m[2]);
+        for (int t = 0; t < 3; t++) {
+            float[] mt = HostBuf.of(m[t]);
+            assertWithin("embedding table gradient " + t, HostBuf.of(c[t]), down(g[t]), i -> 2 * ErrorBounds.gamma(batch * seq) * mt[i]);
+        }
 
         Buf mc = CPU.floats(batch * hid), mg = gpu().floats(batch * hid);
         CPU.meanPool(ec, mask, batch, seq, hid, mc);
         gpu().meanPool(eg, mask, batch, seq, hid, mg);
-        assertClose("mean pool", HostBuf.of(mc), down(mg), 1e-6f);
+        assertArrayEquals(HostBuf.of(mc), down(mg), "mean pool (the same serial sum and the same rounded 1/count)");
         float[] df = randn(r, batch * hid, 0, 1);
         Buf dhc = CPU.floats(batch * seq * hid), dhg = gpu().floats(batch * seq * hid);
         CPU.meanPoolBackward(h(df), mask, batch, seq, hid, dhc);
         gpu().meanPoolBackward(up(df), mask, batch, seq, hid, dhg);
-        assertClose("mean pool backward", HostBuf.of(dhc), down(dhg), 1e-6f);
+        assertArrayEquals(HostBuf.of(dhc), down(dhg), "mean pool backward (one product by the same 1/count)");
 
         float[] logits = randn(r, 4 * 3, 0, 2);
         int[] labels = {2, -100, 0, 1};
         Buf dlc = CPU.floats(12), dlg = gpu().floats(12);
         float lc = CPU.crossEntropy(h(logits), 4, 3, labels, dlc), lg = gpu().crossEntropy(up(logits), 4, 3, labels, dlg);
-        assertEquals(lc, lg, 1e-6f, "cross-entropy loss");
-        assertClose("cross-entropy gradient", HostBuf.of(dlc), down(dlg), 1e-7f);
+        // The GPU's expf (2 ulp) and logf (1 ulp) against the CPU's double: see ErrorBounds.logSumExp.
+        float big = ErrorBounds.maxAbs(logits);
+        assertEquals(lc, lg, ErrorBounds.crossEntropyLoss(big, 3), "cross-entropy loss");
+        assertClose("cross-entropy gradient", HostBuf.of(dlc), down(dlg), (float) ErrorBounds.crossEntropyGradient(big, 3, 3));
     }
 
     @Test
@@ -272,13 +336,30 @@ abstract class BackendParityTests {
         int rows = 12, hid = 12, n = 2 * 3 * 36;
         int[] mask = {1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1};
         float[] qkv = randn(r, rows * 3 * hid, 0, 1), dctx = randn(r, rows * hid, 0, 1);
+        // Scores q.k / sqrt(d) are sums of d products on each side (gamma(d) of sum |q||k|, then the scale's
+        // rounding): dz bounds their difference, which softmax turns into a relative error of the probabilities.
+        double qk = 0;
+        for (int b = 0; b < 2; b++) {
+            for (int hd = 0; hd < 3; hd++) {
+                for (int i = 0; i < 6; i++) {
+                    for (int j = 0; j < 6; j++) {
+                        double dot = 0;
+                        for (int e = 0; e < 4; e++) dot += Math.abs(qkv[(b * 6 + i) * 36 + hd * 4 + e] * qkv[(b * 6 + j) * 36 + 12 + hd * 4 + e]);
+                        qk = Math.max(qk, dot);
+                    }
+                }
+            }
+        }
+        double dz = (2 * ErrorBounds.gamma(4) + 2 * ErrorBounds.U) * 0.5 * qk;
         for (float p : new float[] {0f, 0.2f}) {
             Buf cc = CPU.floats(rows * hid), pc = CPU.floats(n), cg = gpu().floats(rows * hid), pg = gpu().floats(n);
             Mask kc = p > 0 ? CPU.mask(n) : null, kg = p > 0 ? gpu().mask(n) : null;
             CPU.attention(s, h(qkv), mask, cc, pc, p, 3, 77, kc);
             gpu().attention(s, up(qkv), mask, cg, pg, p, 3, 77, kg);
             assertClose("attention context p=" + p, HostBuf.of(cc), down(cg), OP_TOL);
-            assertClose("attention probabilities p=" + p, HostBuf.of(pc), down(pg), 1e-6f);
+            float[] probs = HostBuf.of(pc);
+            // Dropout's 1/(1 - p) (the same rounded factor on both sides) rounds once more.
+            assertWithin("attention probabilities p=" + p, probs, down(pg), i -> ErrorBounds.softmax(probs[i], 6, dz) + ErrorBounds.U * Math.abs(probs[i]));
             Buf dc = CPU.floats(rows * 3 * hid), dg = gpu().floats(rows * 3 * hid);
             CPU.attentionBackward(s, h(qkv), pc, kc, p, h(dctx), dc);
             gpu().attentionBackward(s, up(qkv), pg, kg, p, up(dctx), dg);
@@ -368,21 +449,31 @@ abstract class BackendParityTests {
         TrainMode mode = new TrainMode(42, 3, true);
         Gradients gc = new Gradients(), gg = new Gradients(gm.bert().backend());
         ClassifierOutput oc = cpu.trainStep(b, mode, gc), og = gm.trainStep(b, mode, gg);
-        assertEquals(oc.loss(), og.loss(), 1e-5f, "loss (dropout on, the same masks)");
         assertClose("logits", oc.logits().data(), og.logits().data(), MODEL_TOL);
+        assertEquals(oc.loss(), og.loss(), ErrorBounds.loss(oc.logits().data(), og.logits().data(), 3), "loss (dropout on, the same masks)");
         assertEquals(gc.asMap().keySet(), gg.asMap().keySet(), "the same gradients exist");
         for (String name : gc.asMap().keySet()) assertClose("gradient " + name, gc.get(name), gg.get(name), MODEL_TOL);
 
+        // | ||a|| - ||b|| | ≤ ||a - b|| (triangle inequality), plus the GPU's sums of squares (blocks of 256
+        // in float: gamma(256) relative on the square, half that on the norm).
+        double diff = 0;
+        for (String name : gc.asMap().keySet()) {
+            float[] a = gc.get(name), x = gg.get(name);
+            for (int i = 0; i < a.length; i++) diff += (double) (a[i] - x[i]) * (a[i] - x[i]);
+        }
         double nc = GradClip.clipGlobalNorm(gc, 1.0), ng = GradClip.clipGlobalNorm(gg, 1.0);
-        assertEquals(nc, ng, 1e-4 * nc, "gradient norm");
+        assertEquals(nc, ng, Math.sqrt(diff) + ErrorBounds.gamma(256) * nc, "gradient norm");
         AdamW ac = new AdamW(cpu.parameters(), 0.01, AdamW.hfNoDecay());
         AdamW ag = new AdamW(gm.parameters(), 0.01, AdamW.hfNoDecay(), gm.bert().backend());
-        ac.step(gc, 1e-3);
-        ag.step(gg, 1e-3);
+        double lr = 1e-3;
+        ac.step(gc, lr);
+        ag.step(gg, lr);
         Map<String, Tensor> pc = cpu.parameters(), pg = gm.parameters();
-        // AdamW's first step moves each weight by about lr whatever the gradient's size, so weights agree to
-        // lr-relative tolerance where a gradient is nearly zero and its sign could differ by rounding.
-        for (String name : pc.keySet()) assertClose("updated " + name, pc.get(name).data(), pg.get(name).data(), 2.5e-3f);
+        // AdamW's first step moves each weight by lr g / (|g| + eps) (bias corrections cancel), at most lr in
+        // size whatever the gradient, so the weights differ by at most 2 lr, reached where a gradient near
+        // zero differs in sign; the decayed weight rounds identically on both sides, and the subtraction's
+        // rounding (4U of weights below 2) and the step's own (8U lr) stay under 1e-6.
+        for (String name : pc.keySet()) assertClose("updated " + name, pc.get(name).data(), pg.get(name).data(), (float) (2 * lr + 1e-6));
         assertEquals(ac.state().keySet(), ag.state().keySet());
     }
 
@@ -397,7 +488,9 @@ abstract class BackendParityTests {
         Batch b = batch(new int[] {1, 0, 1});
         TrainMode mode = new TrainMode(5, 0, true);
         Gradients gc = new Gradients(), gg = new Gradients(gpu());
-        assertEquals(cpu.trainStep(b, mode, gc).loss(), gm.trainStep(b, mode, gg).loss(), 1e-5f, "loss");
+        ClassifierOutput oc = cpu.trainStep(b, mode, gc), og = gm.trainStep(b, mode, gg);
+        assertClose("logits", oc.logits().data(), og.logits().data(), MODEL_TOL);
+        assertEquals(oc.loss(), og.loss(), ErrorBounds.loss(oc.logits().data(), og.logits().data(), 2), "loss");
         for (String name : gc.asMap().keySet()) assertClose("gradient " + name, gc.get(name), gg.get(name), MODEL_TOL);
         assertClose("inference logits", cpu.forward(b).logits().data(), gm.forward(b).logits().data(), MODEL_TOL);
     }
@@ -408,15 +501,25 @@ abstract class BackendParityTests {
         BertForSequenceClassification gm = BertForSequenceClassification.of(c, Map.of(), 2, 1).to(gpu());
         Gradients g = new Gradients(gpu());
         AdamW opt = new AdamW(gm.parameters(), 0.01, AdamW.hfNoDecay(), gpu());
-        long[] inUse = new long[6];
+        long[] inUse = new long[6], deviceWide = new long[6];
         for (int step = 0; step < 6; step++) {
             gm.trainStep(batch(new int[] {1, 0, 1}), new TrainMode(1, step, true), g);
             opt.step(g, 1e-3);
             g.zero();
             gm.forward(batch(null));
-            inUse[step] = bytesInUse();
+            inUse[step] = liveAllocations();
+            deviceWide[step] = deviceBytesInUse();
         }
-        assertEquals(inUse[2], inUse[5], "device memory after steps 3..6 (a leak grows it every step)");
+        // Steps 1 and 2 warm up (arenas grow to the step's size, optimizer state appears); after them
+        // nothing of bertj's may be allocated per step: exact.
+        assertEquals(inUse[2], inUse[5], "live device allocations after steps 3..6 (a leak grows them every step)");
+        // The device-wide figure also sees what bertj does not count (cuBLAS handles and workspaces, loaded
+        // modules: MiBs each), but the driver serves small cudaMallocs from 2 MiB pools it grows and keeps,
+        // so it is compared after warm-up with a slack of one such 2 MiB pool.
+        if (deviceWide[2] >= 0) {
+            assertTrue(deviceWide[5] - deviceWide[2] <= DRIVER_POOL, "device memory in use grew by " + (deviceWide[5] - deviceWide[2])
+                    + " bytes over steps 3..6 (more than one 2 MiB driver pool)");
+        }
     }
 
     @Test
@@ -451,6 +554,14 @@ abstract class BackendParityTests {
         for (int i = 0; i < lc.size(); i++) assertEquals(lc.get(i), lg.get(i), 1e-3, "training loss at step " + (i + 1));
     }
 
-    /** Device memory in use now (allocations on the emulation, bytes from the driver on a GPU). */
-    abstract long bytesInUse();
+    /** The granule in which the CUDA driver grows its pools for small allocations. */
+    static final long DRIVER_POOL = 2L << 20;
+
+    /** Live allocations made through the backend's DeviceApi now (bertj's own count, exact on any device). */
+    abstract long liveAllocations();
+
+    /** Device-wide memory in use (cudaMemGetInfo) after the queued work, or -1 where there is no driver to ask. */
+    long deviceBytesInUse() {
+        return -1;
+    }
 }

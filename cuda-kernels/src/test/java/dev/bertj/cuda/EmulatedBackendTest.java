@@ -17,7 +17,7 @@ class EmulatedBackendTest extends BackendParityTests {
     }
 
     @Override
-    long bytesInUse() {
+    long liveAllocations() {
         return device.liveAllocations();
     }
 }

@@ -503,7 +503,7 @@ final class EmulatedDevice implements DeviceApi {
             }
         }
 
-        /** common.cuh's dropout_keep: dev.bertj.nn.Dropout's SplitMix64 counter hash. */
+        /** common.cuh's dropout_keep: dev.bertj.backend.DropoutRng's SplitMix64 counter hash. */
         static boolean keep(long base, long i, float p) {
             long z = base + i * 0x9E3779B97F4A7C15L;
             z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
