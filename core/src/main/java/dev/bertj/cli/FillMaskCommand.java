@@ -76,7 +76,7 @@ final class FillMaskCommand implements Command {
                 pairs.add(tp[1]);
             }
             if (texts.size() == CHUNK || (line == null && !texts.isEmpty())) {
-                int first = lineNo - texts.size() + (line == null ? 1 : 1);
+                int first = lineNo - texts.size() + 1;
                 emit(model, tok, collator, texts, pairs, opts, maskId, topK, first, out);
                 texts.clear();
                 pairs.clear();
