@@ -23,7 +23,10 @@ import java.util.List;
  * state), the heap pools' peak usage, and the process's peak RSS (VmHWM).
  * <pre>
  * java --add-modules jdk.incubator.vector -Xmx2g -cp bench/target/benchmarks.jar dev.bertj.bench.MemoryProbe train 32 128
+ * java --add-modules jdk.incubator.vector -Xmx6g -cp bench/target/benchmarks.jar dev.bertj.bench.MemoryProbe train 32 128 DIR
  * </pre>
+ * With DIR (a model directory: bert-base-uncased's, or one from scripts/make_bench_model.py) that
+ * model is measured instead of MiniLM.
  */
 public final class MemoryProbe {
     private MemoryProbe() { }
@@ -31,10 +34,32 @@ public final class MemoryProbe {
     public static void main(String[] args) throws Exception {
         String what = args.length > 0 ? args[0] : "forward";
         int batch = args.length > 1 ? Integer.parseInt(args[1]) : 32, seq = args.length > 2 ? Integer.parseInt(args[2]) : 128;
-        OnnxBertConverter.Converted c = OnnxBertConverter.convert(ForwardBenchmark.onnx(), OnnxBertConverter.Progress.NONE);
-        long weights = c.weights().values().stream().mapToLong(t -> 4L * t.size()).sum();
         System.gc();
         long before = usedAfterGc();
+        if (args.length > 3) {
+            java.nio.file.Path dir = java.nio.file.Path.of(args[3]);
+            Batch in = ForwardBenchmark.randomBatch(batch, seq, what.equals("train") ? new int[batch] : null);
+            long weights;
+            if (what.equals("train")) {
+                BertForSequenceClassification m = BertForSequenceClassification.fromPretrained(dir, 2, 42);
+                weights = m.parameters().values().stream().mapToLong(t -> 4L * t.size()).sum();
+                AdamW opt = new AdamW(m.parameters(), 0.01, AdamW.hfNoDecay());
+                Gradients g = new Gradients();
+                for (int i = 0; i < 3; i++) {
+                    m.trainStep(in, new TrainMode(42, i, true), g);
+                    opt.step(g, 2e-5);
+                    g.zero();
+                }
+            } else {
+                BertModel m = BertModel.fromPretrained(dir);
+                weights = m.parameters().values().stream().mapToLong(t -> 4L * t.size()).sum();
+                for (int i = 0; i < 5; i++) m.forward(in);
+            }
+            report(what + " " + dir.getFileName(), batch, seq, weights, before);
+            return;
+        }
+        OnnxBertConverter.Converted c = OnnxBertConverter.convert(ForwardBenchmark.onnx(), OnnxBertConverter.Progress.NONE);
+        long weights = c.weights().values().stream().mapToLong(t -> 4L * t.size()).sum();
         if (what.equals("train")) {
             BertConfig config = BertConfig.of(c.config()).withLabels(List.of("ham", "spam"));
             BertForSequenceClassification m = BertForSequenceClassification.of(config, c.weights(), 2, 42);
