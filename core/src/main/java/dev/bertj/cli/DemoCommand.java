@@ -150,20 +150,13 @@ final class DemoCommand implements Command {
             out.println("fill-mask: this checkpoint has no masked-LM head (cls.predictions); try ./bertj demo --model bert-base-uncased");
             return;
         }
-        BertForMaskedLM mlm = BertForMaskedLM.fromPretrained(dir);
-        Batch b = new DataCollatorWithPadding(tok).collate(List.of(tok.encode(text)));
-        int at = -1, maskId = tok.tokenToId(tok.specialTokens().mask());
-        for (int t = 0; t < b.seqLen(); t++) if (b.inputIds()[t] == maskId) at = t;
-        float[] logits = mlm.logitsAt(b, new int[] {at}).logits().data();
-        double max = Double.NEGATIVE_INFINITY, sum = 0;
-        for (float v : logits) max = Math.max(max, v);
-        for (float v : logits) sum += Math.exp(v - max);
-        Integer[] order = new Integer[logits.length];
-        for (int i = 0; i < order.length; i++) order[i] = i;
-        Arrays.sort(order, (x, y) -> Float.compare(logits[y], logits[x]));
-        StringBuilder sb = new StringBuilder("fill-mask: '" + text + "' -> ");
-        for (int k = 0; k < 3; k++) sb.append(k > 0 ? ", " : "").append(tok.decode(order[k])).append(String.format(" (%.4f)", Math.exp(logits[order[k]] - max) / sum));
-        out.println(sb);
+        List<Object> preds = FillMaskCommand.fill(BertForMaskedLM.fromPretrained(dir), tok, text, 3);
+        java.util.StringJoiner line = new java.util.StringJoiner(", ", "fill-mask: '" + text + "' -> ", "");
+        for (Object p : preds) {
+            java.util.Map<?, ?> m = (java.util.Map<?, ?>) p;
+            line.add(m.get("token_str") + String.format(" (%.4f)", (Double) m.get("score")));
+        }
+        out.println(line);
     }
 
     private static String head(Tensor t, int n) {

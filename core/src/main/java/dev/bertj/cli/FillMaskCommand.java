@@ -125,6 +125,16 @@ final class FillMaskCommand implements Command {
         }
     }
 
+    /** The top {@code topK} predictions for the one mask of {@code text}, as {@link #run} prints them. */
+    static List<Object> fill(BertForMaskedLM model, BertTokenizer tok, String text, int topK) {
+        Batch b = new DataCollatorWithPadding(tok).collate(List.of(tok.encode(text)));
+        int maskId = tok.tokenToId(tok.specialTokens().mask()), at = -1;
+        for (int t = 0; t < b.seqLen(); t++) if (b.inputIds()[t] == maskId) at = t;
+        if (at < 0) throw new IllegalArgumentException("'" + text + "' has no " + tok.specialTokens().mask() + " token to fill");
+        float[] logits = model.logitsAt(b, new int[] {at}).logits().data();
+        return predictions(tok, b.inputIds(), b.attentionMask(), 0, at, logits, 0, model.vocabSize(), topK, true);
+    }
+
     /** HF's postprocess for one mask: softmax over the vocabulary, the top k, each with the text it would give. */
     private static List<Object> predictions(BertTokenizer tok, int[] rowIds, int[] mask, int rowStart, int at, float[] logits, int off, int v,
                                             int topK, boolean single) {
