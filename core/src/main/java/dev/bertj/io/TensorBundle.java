@@ -10,7 +10,6 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileChannel.MapMode;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -108,15 +107,15 @@ public final class TensorBundle implements AutoCloseable {
                 found = s.filter(p -> p.getFileName().toString().endsWith(".index")).sorted().toList();
             }
             if (found.size() == 1) return withoutIndexSuffix(found.getFirst());
-            throw new NoSuchFileException(path.toString(), null, found.isEmpty()
-                    ? "no TensorFlow checkpoint here: expected variables/variables.index (a SavedModel) or one *.index file"
-                    : "several checkpoints here (" + found.size() + " *.index files); name one by its prefix");
+            throw new IOException(path + (found.isEmpty()
+                    ? ": no TensorFlow checkpoint here: expected variables/variables.index (a SavedModel) or one *.index file"
+                    : ": several checkpoints here (" + found.size() + " *.index files); name one by its prefix"));
         }
         if (path.getFileName() != null && path.getFileName().toString().endsWith(".index") && Files.isRegularFile(path)) {
             return withoutIndexSuffix(path);
         }
         if (Files.isRegularFile(indexOf(path))) return path;
-        throw new NoSuchFileException(indexOf(path).toString(), null, "no TensorFlow checkpoint index (expected PREFIX.index)");
+        throw new IOException(path + ": no such TensorFlow checkpoint (neither a directory nor a prefix with " + indexOf(path).getFileName() + ")");
     }
 
     private static Path indexOf(Path prefix) {
@@ -146,7 +145,7 @@ public final class TensorBundle implements AutoCloseable {
         long[] sizes = new long[shards];
         for (int i = 0; i < shards; i++) {
             files[i] = prefix.resolveSibling(prefix.getFileName() + String.format(".data-%05d-of-%05d", i, shards));
-            if (!Files.isRegularFile(files[i])) throw new NoSuchFileException(files[i].toString(), null, "missing checkpoint data file");
+            if (!Files.isRegularFile(files[i])) throw new IOException(files[i] + ": missing (the index " + indexFile.getFileName() + " names " + shards + " data file(s))");
             sizes[i] = Files.size(files[i]);
         }
         Map<String, Entry> entries = new LinkedHashMap<>();
