@@ -65,10 +65,21 @@ public final class TensorBundle implements AutoCloseable {
      * @param crc32c the crc32c of its bytes (unmasked)
      */
     public record Entry(String name, String dtype, long[] shape, int shard, long offset, long size, int crc32c) {
+        /** Copies the shape, so an entry cannot be changed through it. */
+        public Entry {
+            shape = shape.clone();
+        }
+
+        /** The dimensions (a copy). */
+        @Override
+        public long[] shape() {
+            return shape.clone();
+        }
+
         /** The number of elements. */
         public long numel() {
             long n = 1;
-            for (long d : shape) n *= d;
+            for (long d : shape) n *= d; // validated at open: no overflow
             return n;
         }
 
