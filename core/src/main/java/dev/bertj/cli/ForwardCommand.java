@@ -1,16 +1,14 @@
 package dev.bertj.cli;
 
 import dev.bertj.io.Npy;
+import dev.bertj.model.BertConfig;
 import dev.bertj.model.BertModel;
 import dev.bertj.model.BertModelOutput;
 import dev.bertj.tokenizer.Batch;
 import dev.bertj.tokenizer.BertTokenizer;
-import dev.bertj.tokenizer.DataCollatorWithPadding;
 import dev.bertj.tokenizer.EncodeOptions;
-import dev.bertj.tokenizer.Encoding;
 
 import java.io.BufferedReader;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,13 +35,22 @@ final class ForwardCommand implements Command {
     @Override
     public String help() {
         return """
-                Usage: ./bertj forward --model DIR|default [--max-length N] [--device D] --out OUTDIR
+                Usage: ./bertj forward --model DIR|default|bert-base-uncased [--max-length N] [--hidden-states]
+                                       [--device D] --out OUTDIR
 
-                Reads JSON Lines on stdin (a JSON string, or {"text": ..., "text_pair": ...}), truncates
-                to --max-length tokens (default: the model's maximum), pads to the longest, and writes to
-                OUTDIR: input_ids.npy, attention_mask.npy, token_type_ids.npy (int64 [B, S]) and
-                last_hidden_state.npy (float32 [B, S, H]); also pooler_output.npy (float32 [B, H]) when
-                the model has pooler weights. Files are replaced only when every output is ready.
+                Reads JSON Lines on stdin, each one of
+                  "a text"  or  {"text": ..., "text_pair": ...}     tokenized, truncated to --max-length
+                                                                    tokens (default: the model's maximum)
+                  {"input_ids": [...], "attention_mask": [...], "token_type_ids": [...]}
+                                                                    pre-tokenized, as HF users feed ids;
+                                                                    the last two are optional (ones, zeros)
+                pads all lines to the longest with the pad id, and writes to OUTDIR: input_ids.npy,
+                attention_mask.npy, token_type_ids.npy (int64 [B, S]) and last_hidden_state.npy (float32
+                [B, S, H]); also pooler_output.npy (float32 [B, H]) when the model has pooler weights, and
+                with --hidden-states hidden_states.npy (float32 [L+1, B, S, H]: the embeddings output and
+                every layer's, HF's output_hidden_states). Files are replaced only when every output is
+                ready. A line with both "text" and "input_ids", or an id outside the vocabulary, is an
+                error naming the line.
 
                 --device cpu|cuda|cuda:N runs the model on that device (the GPU backend bertj-cuda; ./bertj
                 adds it); --precision fp32|tf32|bf16 picks the GPU's matrix-product arithmetic (default fp32).
@@ -52,26 +59,35 @@ final class ForwardCommand implements Command {
 
     @Override
     public int run(String[] argv, BufferedReader in, PrintStream out, PrintStream err) throws Exception {
-        Args a = new Args(name(), argv, Args.withDevice(Set.of("model", "max-length", "out")), Set.of());
+        Args a = new Args(name(), argv, Args.withDevice(Set.of("model", "max-length", "out")), Set.of("hidden-states"));
         var device = a.device();
         Path dir = ModelCache.resolve(a.require("model"));
         Path outDir = Path.of(a.require("out"));
         BertTokenizer tok = BertTokenizer.fromPretrained(dir);
         BertModel model = BertModel.fromPretrained(dir).to(device);
-        int maxLength = a.intValue("max-length", Math.min(tok.modelMaxLength(), model.config().maxPositionEmbeddings()), 2);
-        List<Encoding> enc = encodeStdin(tok, in, EncodeOptions.builder()
+        BertConfig c = model.config();
+        int maxLength = a.intValue("max-length", Math.min(tok.modelMaxLength(), c.maxPositionEmbeddings()), 2);
+        boolean withHidden = a.has("hidden-states");
+        InputBatches.Limits limits = new InputBatches.Limits(Math.min(tok.vocabSize(), c.vocabSize()), c.typeVocabSize(),
+                c.maxPositionEmbeddings());
+        List<InputBatches.Line> lines = new ArrayList<>();
+        String line;
+        while ((line = in.readLine()) != null) lines.add(InputBatches.parse(line, lines.size() + 1, limits));
+        if (lines.isEmpty()) throw new IllegalArgumentException("no input lines on stdin");
+        Batch all = InputBatches.collate(lines, tok, EncodeOptions.builder()
                 .truncation(EncodeOptions.Truncation.LONGEST_FIRST).maxLength(maxLength).build());
-        if (enc.isEmpty()) throw new IllegalArgumentException("no input lines on stdin");
-        Batch all = new DataCollatorWithPadding(tok).collate(enc);
-        int b = all.batchSize(), s = all.seqLen(), h = model.config().hiddenSize();
+        int b = all.batchSize(), s = all.seqLen(), h = c.hiddenSize(), states = c.numHiddenLayers() + 1;
         float[] hidden = new float[b * s * h], pooled = new float[b * h];
+        float[] everyState = withHidden ? new float[Math.multiplyExact(states, b * s * h)] : null;
         for (int from = 0; from < b; from += CHUNK) {
             int n = Math.min(CHUNK, b - from);
-            Batch chunk = new Batch(n, s, slice(all.inputIds(), from, n, s), slice(all.tokenTypeIds(), from, n, s),
-                    slice(all.attentionMask(), from, n, s), null);
-            BertModelOutput o = model.forward(chunk);
+            BertModelOutput o = model.forward(slice(all.inputIds(), from, n, s), slice(all.tokenTypeIds(), from, n, s),
+                    slice(all.attentionMask(), from, n, s), n, s, withHidden, false);
             System.arraycopy(o.lastHiddenState().data(), 0, hidden, from * s * h, n * s * h);
             System.arraycopy(o.poolerOutput().data(), 0, pooled, from * h, n * h);
+            for (int l = 0; withHidden && l < states; l++) {
+                System.arraycopy(o.hiddenStates().get(l).data(), 0, everyState, l * b * s * h + from * s * h, n * s * h);
+            }
             err.printf("bertj forward: %d/%d texts%n", from + n, b);
         }
         Files.createDirectories(outDir);
@@ -85,6 +101,10 @@ final class ForwardCommand implements Command {
             names.add("pooler_output.npy");
             Npy.writeFloat32(tmp(outDir, "pooler_output.npy"), pooled, b, h);
         }
+        if (withHidden) {
+            names.add("hidden_states.npy");
+            Npy.writeFloat32(tmp(outDir, "hidden_states.npy"), everyState, states, b, s, h);
+        }
         for (String f : names) Files.move(tmp(outDir, f), outDir.resolve(f), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         out.println("wrote " + String.join(", ", names) + " to " + outDir + " (batch " + b + ", seq " + s + ", hidden " + h + ")");
         return 0;
@@ -96,24 +116,5 @@ final class ForwardCommand implements Command {
 
     private static int[] slice(int[] a, int row, int rows, int s) {
         return java.util.Arrays.copyOfRange(a, row * s, (row + rows) * s);
-    }
-
-    /** Reads JSON Lines texts (string or {"text","text_pair"}) and encodes them; a bad line names its number. */
-    static List<Encoding> encodeStdin(BertTokenizer tok, BufferedReader in, EncodeOptions opts) throws IOException {
-        List<String> texts = new ArrayList<>(), pairs = new ArrayList<>();
-        boolean anyPair = false;
-        String line;
-        int n = 0;
-        while ((line = in.readLine()) != null) {
-            String[] tp = TokenizeCommand.parseLine(line, ++n);
-            texts.add(tp[0]);
-            pairs.add(tp[1]);
-            anyPair |= tp[1] != null;
-        }
-        try {
-            return tok.encodeBatch(texts, anyPair ? pairs : null, opts);
-        } catch (IllegalArgumentException e) {
-            throw TokenizeCommand.withLineNumber(e, 1);
-        }
     }
 }

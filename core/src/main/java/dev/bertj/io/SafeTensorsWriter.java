@@ -51,7 +51,38 @@ public final class SafeTensorsWriter {
         Objects.requireNonNull(file, "file");
         Objects.requireNonNull(tensors, "tensors");
         // Snapshot once, so header and data cannot disagree even if the map changes meanwhile.
-        List<Map.Entry<String, Tensor>> entries = new ArrayList<>(tensors.size());
+        Map<String, int[]> shapes = new LinkedHashMap<>();
+        Map<String, float[]> data = new LinkedHashMap<>();
+        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+            if (e.getKey() == null) throw new SafeTensors.SafeTensorsException(file + ": tensor names must not be null");
+            if (e.getValue() == null) throw new SafeTensors.SafeTensorsException(file + ": tensor '" + e.getKey() + "' is null");
+            shapes.put(e.getKey(), e.getValue().shape());
+            data.put(e.getKey(), e.getValue().data());
+        }
+        writeStreaming(file, shapes, data::get, metadata);
+    }
+
+    /** Supplies one tensor's float32 values when the writer reaches it. */
+    @FunctionalInterface
+    public interface Source {
+        /** The values of {@code name}, exactly as many as its shape's product. */
+        float[] floats(String name) throws IOException;
+    }
+
+    /**
+     * Writes F32 tensors whose values {@code source} produces one at a time, in {@code shapes}'
+     * iteration order, so a large model is written while holding only one tensor in memory.
+     *
+     * @param shapes name to shape, in the order the tensors are written
+     * @throws SafeTensors.SafeTensorsException as {@link #write}, or when {@code source} gives a
+     *     tensor a number of values that does not match its shape; {@code file} is then unchanged
+     */
+    public static void writeStreaming(Path file, Map<String, int[]> shapes, Source source, Map<String, String> metadata)
+            throws IOException {
+        Objects.requireNonNull(file, "file");
+        Objects.requireNonNull(shapes, "shapes");
+        Objects.requireNonNull(source, "source");
+        List<Map.Entry<String, int[]>> entries = new ArrayList<>(shapes.size());
         Map<String, Object> header = new LinkedHashMap<>();
         if (metadata != null) {
             for (Map.Entry<String, String> e : metadata.entrySet()) {
@@ -62,21 +93,21 @@ public final class SafeTensorsWriter {
             header.put("__metadata__", new LinkedHashMap<>(metadata));
         }
         long offset = 0;
-        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+        for (Map.Entry<String, int[]> e : shapes.entrySet()) {
             String name = e.getKey();
-            Tensor t = e.getValue();
             if (name == null) throw new SafeTensors.SafeTensorsException(file + ": tensor names must not be null");
             if (name.equals("__metadata__")) {
                 throw new SafeTensors.SafeTensorsException(file + ": '__metadata__' is reserved and cannot name a tensor");
             }
-            if (t == null) throw new SafeTensors.SafeTensorsException(file + ": tensor '" + name + "' is null");
-            long end = offset + 4L * t.size();
+            if (e.getValue() == null) throw new SafeTensors.SafeTensorsException(file + ": tensor '" + name + "' has no shape");
+            int[] shape = e.getValue().clone();
+            long end = offset + 4L * Tensor.numel(shape);
             Map<String, Object> info = new LinkedHashMap<>();
             info.put("dtype", "F32");
-            info.put("shape", t.shape());
+            info.put("shape", shape);
             info.put("data_offsets", new long[] {offset, end});
             header.put(name, info);
-            entries.add(Map.entry(name, t));
+            entries.add(Map.entry(name, shape));
             offset = end;
         }
         byte[] json = Json.write(header).getBytes(StandardCharsets.UTF_8);
@@ -92,7 +123,15 @@ public final class SafeTensorsWriter {
         AtomicFiles.write(file, ch -> {
             AtomicFiles.writeFully(ch, head);
             ByteBuffer buf = ByteBuffer.allocateDirect(BUFFER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-            for (Map.Entry<String, Tensor> e : entries) writeFloats(ch, buf, e.getValue().data());
+            for (Map.Entry<String, int[]> e : entries) {
+                float[] values = source.floats(e.getKey());
+                if (values == null || values.length != Tensor.numel(e.getValue())) {
+                    throw new SafeTensors.SafeTensorsException(file + ": tensor '" + e.getKey() + "' has "
+                            + (values == null ? "no values" : values.length + " values") + " for shape "
+                            + java.util.Arrays.toString(e.getValue()));
+                }
+                writeFloats(ch, buf, values);
+            }
         });
     }
 
