@@ -98,6 +98,33 @@ class BertBaseCheckpointTest {
                 pooled.floats(), 1e-4f);
     }
 
+    /**
+     * The masked-LM head on the real checkpoint. Oracle: HF's bert-base-uncased model card, which prints
+     * {@code pipeline('fill-mask', model='bert-base-uncased')("Hello I'm a [MASK] model.")}: fashion
+     * 0.1073106899857521, role 0.08774490654468536, new 0.05338378623127937, super 0.04667217284440994
+     * (PyTorch's float32 softmax; bertj's is taken in double from float32 logits, hence 1e-6).
+     */
+    @Test
+    void fillMaskGivesTheModelCardsPredictions() {
+        TokenizeCommandTest.Result r = TokenizeCommandTest.run("\"Hello I'm a [MASK] model.\"\n\"the capital of france is [MASK].\"\n",
+                "fill-mask", "--model", model.toString(), "--top-k", "4");
+        assertEquals(0, r.status(), r.err());
+        String[] lines = r.out().strip().split("\n");
+        java.util.List<Object> card = Json.asArray(Json.parse(lines[0]), "line 1");
+        String[] tokens = {"fashion", "role", "new", "super"};
+        long[] ids = {4827, 2535, 2047, 3565};
+        double[] scores = {0.1073106899857521, 0.08774490654468536, 0.05338378623127937, 0.04667217284440994};
+        for (int k = 0; k < 4; k++) {
+            Map<String, Object> p = Json.asObject(card.get(k), "prediction");
+            assertEquals(tokens[k], p.get("token_str"));
+            assertEquals(ids[k], ((Number) p.get("token")).longValue());
+            assertEquals(scores[k], ((Number) p.get("score")).doubleValue(), 1e-6, tokens[k]);
+            assertEquals("hello i'm a " + tokens[k] + " model.", p.get("sequence"));
+        }
+        Map<String, Object> paris = Json.asObject(Json.asArray(Json.parse(lines[1]), "line 2").get(0), "prediction");
+        assertEquals("paris", paris.get("token_str"), "the issue's sanity check");
+    }
+
     @Test
     void everyConvertedTensorMatchesTheIndependentReadersDigest() throws Exception {
         Map<String, Object> digest = Json.asObject(Json.parse(Files.readString(fixtures.resolve("tensors.json"))), "tensors.json");
