@@ -26,7 +26,8 @@ import java.util.List;
  * java --add-modules jdk.incubator.vector -Xmx6g -cp bench/target/benchmarks.jar dev.bertj.bench.MemoryProbe train 32 128 DIR
  * </pre>
  * With DIR (a model directory: bert-base-uncased's, or one from scripts/make_bench_model.py) that
- * model is measured instead of MiniLM.
+ * model is measured instead of MiniLM. {@code mixed N} runs N MiniLM inference batches of seeded random shapes
+ * (1 x 3 up to 32 x 16 and 2 x 512) and prints the retained heap every 100 batches.
  */
 public final class MemoryProbe {
     private MemoryProbe() { }
@@ -36,6 +37,10 @@ public final class MemoryProbe {
         int batch = args.length > 1 ? Integer.parseInt(args[1]) : 32, seq = args.length > 2 ? Integer.parseInt(args[2]) : 128;
         System.gc();
         long before = usedAfterGc();
+        if (what.equals("mixed")) {
+            mixed(batch, before);
+            return;
+        }
         if (args.length > 3) {
             java.nio.file.Path dir = java.nio.file.Path.of(args[3]);
             Batch in = ForwardBenchmark.randomBatch(batch, seq, what.equals("train") ? new int[batch] : null);
@@ -79,6 +84,29 @@ public final class MemoryProbe {
             for (int i = 0; i < 5; i++) m.forward(in);
             report(what, batch, seq, weights, before);
         }
+    }
+
+    /**
+     * A hostile inference load on MiniLM: {@code count} batches whose shapes are drawn (seeded) from very
+     * short to very long, printing the heap retained after a full GC every 100 batches. The per-thread
+     * arena frees the buffer sizes the last pass did not ask for, so the heap must level off, not grow
+     * step by step.
+     */
+    private static void mixed(int count, long before) throws Exception {
+        OnnxBertConverter.Converted c = OnnxBertConverter.convert(ForwardBenchmark.onnx(), OnnxBertConverter.Progress.NONE);
+        BertModel m = BertModel.of(BertConfig.of(c.config()), c.weights(), 42);
+        int[][] shapes = {{1, 8}, {1, 512}, {32, 16}, {8, 256}, {2, 512}, {16, 64}, {4, 128}, {1, 3}};
+        java.util.Random r = new java.util.Random(7);
+        long t0 = System.nanoTime();
+        for (int i = 1; i <= count; i++) {
+            int[] sh = shapes[r.nextInt(shapes.length)];
+            m.forward(ForwardBenchmark.randomBatch(sh[0], sh[1], null));
+            if (i % 100 == 0) {
+                System.out.printf("mixed: after %d batches heap after GC %.0f MB (%.0f MB before the model), %.0f s%n", i,
+                        usedAfterGc() / 1e6, before / 1e6, (System.nanoTime() - t0) / 1e9);
+            }
+        }
+        report("mixed x" + count, 0, 0, c.weights().values().stream().mapToLong(t -> 4L * t.size()).sum(), before);
     }
 
     private static void report(String what, int batch, int seq, long weights, long before) throws Exception {

@@ -159,7 +159,11 @@ public final class CpuBackend implements Backend {
         if (epilogue != null) activation(epilogue, y, rows * l.out());
     }
 
-    /** The parts' weights concatenated and packed once (keyed by the first part's weight), refilled in place after an optimizer step. */
+    /**
+     * The parts' weights concatenated and packed once (keyed by the first part's weight), refilled in place
+     * after an optimizer step. The unpacked concatenation is kept only once the weights have changed (a
+     * training run repacks every step); an inference model does not hold that extra copy.
+     */
     private record Fused(int version, PackedWeight weight, float[] bias, float[] concat) { }
 
     @Override
@@ -172,7 +176,7 @@ public final class CpuBackend implements Backend {
             out += l.out();
         }
         if (c == null || c.version != version) {
-            float[] w = c != null ? c.concat : new float[out * in], b = c != null ? c.bias : new float[out];
+            float[] w = c != null && c.concat != null ? c.concat : new float[out * in], b = c != null ? c.bias : new float[out];
             int wo = 0, bo = 0;
             for (LinearWeights l : parts) {
                 System.arraycopy(l.weight().data(), 0, w, wo, l.weight().size());
@@ -188,7 +192,7 @@ public final class CpuBackend implements Backend {
             } else {
                 pw = k.pack(w, out, in);
             }
-            c = new Fused(version, pw, b, w);
+            c = new Fused(version, pw, b, c == null ? null : w);
             fused.put(key, c);
         }
         k.linear(a(x), rows, c.weight, c.bias, a(y));
