@@ -42,10 +42,12 @@ public final class BertTokenizerBuilder {
         return this;
     }
 
-    /** HF's model_max_length, the default max_length (default: none). */
+    /**
+     * HF's model_max_length, the default max_length: at most {@link EncodeOptions#MAX_LENGTH_LIMIT},
+     * or {@link Integer#MAX_VALUE} for none (the default).
+     */
     public BertTokenizerBuilder modelMaxLength(int n) {
-        if (n <= 0) throw new TokenizerException("model_max_length must be positive, got " + n);
-        this.modelMaxLength = n;
+        this.modelMaxLength = TokenizerLoader.modelMaxLength(n, "model_max_length");
         return this;
     }
 
