@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The e-mail parser's quadratic spots found for issue 13, rewritten to be linear: each rewrite is
  * checked against the expression it replaced (the oracle, on inputs small enough for it), and each
- * pathological shape must finish well within a bound on 512 KB of it (each took minutes before).
+ * pathological shape must finish well within a bound on 512 KB of it (the quadratic ones took minutes there before).
  */
 class EmailLinearityTest {
     /** The expressions as they were before issue 13. */
