@@ -66,7 +66,14 @@ public final class BertConfig {
             throw new IllegalArgumentException(String.format("%s: %,d bytes is more than the limit of %,d bytes for a config.json",
                     src, size, MAX_FILE_BYTES));
         }
-        Map<String, Object> parsed = Json.asObject(Json.parse(Files.readString(file), src), src);
+        String text;
+        try {
+            text = java.nio.charset.StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(file))).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            // Files.readString's MalformedInputException says only "Input length = 1", naming no file.
+            throw new IllegalArgumentException(src + ": not valid UTF-8", e);
+        }
+        Map<String, Object> parsed = Json.asObject(Json.parse(text, src), src);
         Map<String, Object> m = new LinkedHashMap<>(defaults().json);
         m.putAll(parsed);
         try {

@@ -30,10 +30,9 @@ public final class BertTokenizer {
     /** Texts longer than this (in chars) are refused unless the builder raises the limit. */
     public static final int DEFAULT_MAX_INPUT_CHARS = 32 * 1024 * 1024;
     /**
-     * Most overflowing windows one call ({@code encode}, a whole {@code encodeBatch}) may produce.
-     * Truncating a pair {@code longest_first} with a stride yields every combination of the two
-     * sides' windows, quadratic in the texts' length; beyond this the call is refused before any
-     * window is cut.
+     * Most overflowing windows one encoding (a text or a pair) may have. Truncating a pair {@code
+     * longest_first} with a stride yields every combination of the two sides' windows, quadratic in
+     * the texts' length; beyond this the call is refused before any window is cut.
      */
     public static final int MAX_OVERFLOWING_WINDOWS = 1 << 16;
     /**

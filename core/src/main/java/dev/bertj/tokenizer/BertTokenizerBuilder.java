@@ -82,6 +82,6 @@ public final class BertTokenizerBuilder {
         if (tokens == null) throw new TokenizerException("tokens are required");
         Vocab vocab = new Vocab(tokens.toArray(String[]::new), continuingPrefix, source);
         return new BertTokenizer(TokenizerLoader.spec(vocab, vocab.tokens().toArray(String[]::new), normalizer,
-                unk, sep, pad, cls, mask, List.of(), modelMaxLength, maxInputCharsPerWord, maxInputChars, true, source));
+                unk, sep, pad, cls, mask, List.of(), modelMaxLength, maxInputCharsPerWord, maxInputChars, true, source, role -> ""));
     }
 }

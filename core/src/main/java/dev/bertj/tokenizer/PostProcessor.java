@@ -35,19 +35,18 @@ final class PostProcessor {
      * What one call (an encode, a whole encodeBatch, a pad) may produce beyond its plain encodings,
      * which are proportional to its input: overflowing windows and padding can multiply it (a pair
      * truncated longest_first with a stride yields every combination of the two sides' windows), so
-     * both are counted here, against {@link BertTokenizer#MAX_OVERFLOWING_WINDOWS} and {@link
-     * BertTokenizer#MAX_EXTRA_TOKENS}, before anything is built. Shared by a batch's threads.
+     * they are counted here before anything is built: windows per encoding against {@link
+     * BertTokenizer#MAX_OVERFLOWING_WINDOWS}, and the tokens of windows and padding of the whole call
+     * against {@link BertTokenizer#MAX_EXTRA_TOKENS}. Shared by a batch's threads.
      */
     static final class Budget {
-        private final AtomicLong windows = new AtomicLong();
         private final AtomicLong tokens = new AtomicLong();
 
         void windows(long n, int tokensPerWindow, String what) {
-            long w = windows.addAndGet(n);
-            if (w > BertTokenizer.MAX_OVERFLOWING_WINDOWS) {
-                throw new TokenizerException(String.format("%s would make %,d overflowing windows%s, more than the limit of %,d"
+            if (n > BertTokenizer.MAX_OVERFLOWING_WINDOWS) {
+                throw new TokenizerException(String.format("%s would make %,d overflowing windows, more than the limit of %,d"
                         + " (BertTokenizer.MAX_OVERFLOWING_WINDOWS); raise max_length or lower the stride", what, n,
-                        w == n ? "" : String.format(" (%,d in this call so far)", w), BertTokenizer.MAX_OVERFLOWING_WINDOWS));
+                        BertTokenizer.MAX_OVERFLOWING_WINDOWS));
             }
             tokens("the overflowing windows of " + what, n * tokensPerWindow); // n is at most 2^16 here: no overflow
         }
@@ -56,7 +55,7 @@ final class PostProcessor {
             long t = tokens.addAndGet(n);
             if (t > BertTokenizer.MAX_EXTRA_TOKENS) {
                 throw new TokenizerException(String.format("%s would add up to %,d tokens%s, more than the limit of %,d"
-                        + " (BertTokenizer.MAX_EXTRA_TOKENS)", what, n,
+                        + " (BertTokenizer.MAX_EXTRA_TOKENS); encode in smaller batches", what, n,
                         t == n ? "" : String.format(" (%,d in this call so far)", t), BertTokenizer.MAX_EXTRA_TOKENS));
             }
         }

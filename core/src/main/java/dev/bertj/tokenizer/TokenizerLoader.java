@@ -81,7 +81,7 @@ final class TokenizerLoader {
         Config c = Config.read(configFile);
         BertNormalizer norm = new BertNormalizer(true, c.tokenizeChineseChars, c.stripAccents, c.doLowerCase);
         return spec(vocab, tokens.toArray(String[]::new), norm, c.unk, c.sep, c.pad, c.cls, c.mask, List.of(),
-                c.modelMaxLength, 100, maxInputChars, true, file.toString());
+                c.modelMaxLength, 100, maxInputChars, true, file.toString(), c::origin);
     }
 
     private static TokenizerSpec fromTokenizerJson(Path file, Path configFile, int maxInputChars) throws IOException {
@@ -166,7 +166,8 @@ final class TokenizerLoader {
         Config c = Config.read(configFile);
         String pad = c.padSet ? c.pad : padToken(root.get("padding"), src, c.pad);
         TokenizerSpec spec = spec(vocab, table.toArray(String[]::new), norm, unk, clsSep[1], pad, clsSep[0], c.mask, added,
-                c.modelMaxLength, (int) Math.min(maxWord, Integer.MAX_VALUE), maxInputChars, templateTypes, src);
+                c.modelMaxLength, (int) Math.min(maxWord, Integer.MAX_VALUE), maxInputChars, templateTypes, src,
+                role -> role.equals("pad_token") || role.equals("mask_token") ? c.origin(role) : "");
         checkProcessorIds(src, clsSep, clsSepIds, spec.special());
         return spec;
     }
@@ -284,7 +285,8 @@ final class TokenizerLoader {
 
     static TokenizerSpec spec(Vocab vocab, String[] table, BertNormalizer norm, String unk, String sep, String pad,
                               String cls, String mask, List<AddedTokens.Token> added, int modelMaxLength,
-                              int maxWord, int maxInputChars, boolean templateTypes, String src) {
+                              int maxWord, int maxInputChars, boolean templateTypes, String src,
+                              java.util.function.Function<String, String> origin) {
         int[] ids = new int[5];
         String[] names = {unk, sep, pad, cls, mask};
         String[] roles = {"unk_token", "sep_token", "pad_token", "cls_token", "mask_token"};
@@ -294,7 +296,7 @@ final class TokenizerLoader {
                 for (int k = vocab.size(); k < table.length; k++) if (table[k].equals(names[i])) ids[i] = k;
             }
             if (ids[i] < 0) {
-                throw new TokenizerException(src + ": the vocabulary has no " + roles[i] + " '" + names[i] + "'");
+                throw new TokenizerException(src + ": the vocabulary has no " + roles[i] + " '" + names[i] + "'" + origin.apply(roles[i]));
             }
         }
         List<AddedTokens.Token> all = new ArrayList<>(added);
@@ -331,12 +333,24 @@ final class TokenizerLoader {
         int modelMaxLength = Integer.MAX_VALUE;
         String unk = "[UNK]", sep = "[SEP]", pad = "[PAD]", cls = "[CLS]", mask = "[MASK]";
         boolean padSet;
+        /** The file read and the special-token keys it set, to name it when one of them is not in the vocabulary. */
+        String source;
+        final java.util.Set<String> setTokens = new java.util.HashSet<>();
+
+        /** " (set in FILE)" when the file set this special token's name, else "". */
+        String origin(String role) {
+            return setTokens.contains(role) ? " (set in " + source + ")" : "";
+        }
 
         static Config read(Path file) throws IOException {
             Config c = new Config();
             if (file == null || !Files.isRegularFile(file)) return c;
             String src = file.toString();
+            c.source = src;
             Map<String, Object> m = Json.asObject(Json.parse(readUtf8(file), src), src);
+            for (String role : List.of("unk_token", "sep_token", "pad_token", "cls_token", "mask_token")) {
+                if (m.get(role) != null) c.setTokens.add(role);
+            }
             if (m.get("do_lower_case") != null) c.doLowerCase = Json.asBoolean(m.get("do_lower_case"), src + ": do_lower_case");
             if (m.get("strip_accents") != null) c.stripAccents = Json.asBoolean(m.get("strip_accents"), src + ": strip_accents");
             if (m.get("tokenize_chinese_chars") != null) {

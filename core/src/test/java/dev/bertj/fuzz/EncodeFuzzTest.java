@@ -142,7 +142,12 @@ class EncodeFuzzTest {
                 assertTrue(left ? mask[i] >= mask[i - 1] : mask[i] <= mask[i - 1], "padding on one side only");
             }
             int max = opts.maxLength() > 0 ? opts.maxLength() : tok.modelMaxLength();
-            if (opts.truncation() != EncodeOptions.Truncation.NONE) assertTrue(real <= max, real + " tokens > max_length " + max);
+            // As HF's Encoding::truncate with max_len 0: when the special tokens take all of max_length, the
+            // whole sequence becomes the overflowing window, longer than max_length.
+            boolean noRoom = max == (opts.addSpecialTokens() ? (pair != null ? 3 : 2) : 0);
+            if (opts.truncation() != EncodeOptions.Truncation.NONE && !(noRoom && e != top)) {
+                assertTrue(real <= max, real + " tokens > max_length " + max);
+            }
             if (opts.padding() == EncodeOptions.Padding.MAX_LENGTH) {
                 int m = opts.padToMultipleOf(), target = m > 0 && max % m != 0 ? max + m - max % m : max;
                 assertEquals(Math.max(real, target), n, "padded length");
