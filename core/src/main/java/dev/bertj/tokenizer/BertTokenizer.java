@@ -37,10 +37,11 @@ public final class BertTokenizer {
     public static final int MAX_OVERFLOWING_WINDOWS = 1 << 16;
     /**
      * Most tokens one call may add beyond its plain encodings, which are proportional to its input:
-     * overflowing windows plus padding, all batch items together (2^26 tokens are about 1.9 GB of
-     * encodings). A call that would exceed it is refused before anything is allocated.
+     * overflowing windows plus padding, all batch items together (2^24 tokens are about 470 MB of
+     * encodings; 2^26 ran a 2 GB heap out of memory under fuzzing). A call that would exceed it is
+     * refused before anything is allocated; a larger job is encoded in batches.
      */
-    public static final long MAX_EXTRA_TOKENS = 1L << 26;
+    public static final long MAX_EXTRA_TOKENS = 1L << 24;
     /** Batches at least this large are encoded on all cores. */
     static final int PARALLEL_BATCH = 64;
 

@@ -71,8 +71,10 @@ class LinearTimeTest {
         c.add(new Case("tokenizer: special-token prefixes", n -> repeat("[CLS [SEP x [ ##", n), TOK::encode));
         EncodeOptions windows = EncodeOptions.builder().truncation(EncodeOptions.Truncation.LONGEST_FIRST).maxLength(16)
                 .stride(4).padding(EncodeOptions.Padding.LONGEST).build();
-        c.add(new Case("tokenizer: batch with windows and padding", n -> repeat(PROSE, n),
-                s -> TOK.encodeBatch(List.of(s.split("(?<=\\)) ")), windows)));
+        c.add(new Case("tokenizer: batches with windows and padding", n -> repeat(PROSE, n), s -> {
+            List<String> texts = List.of(s.split("(?<=\\)) "));
+            for (int i = 0; i < texts.size(); i += 4096) TOK.encodeBatch(texts.subList(i, Math.min(texts.size(), i + 4096)), windows);
+        }));
         c.add(new Case("e-mail: HTML", n -> "Subject: x\nContent-Type: text/html\n\n" + repeat("<p>Hi &amp; <b>bye</b></p><!-- c -->"
                 + "<script>x</script>< a <td>1 &#8364;</td>\n\n\n", n), Email::toText));
         c.add(new Case("e-mail: folded headers and many parts", n -> "Subject: a\n" + repeat(" folded\n", n / 2)
