@@ -225,6 +225,21 @@ public final class BertConfig {
         if (!(layerNormEps() > 0) || Float.isInfinite(layerNormEps())) {
             throw new IllegalArgumentException("layer_norm_eps must be a positive number, got " + json.get("layer_norm_eps"));
         }
+        // Every typed field is read once here, so a wrong type or value is reported with the file's name when
+        // it is read, not later from inside the model.
+        for (String k : List.of("hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout")) {
+            Object v = json.get(k);
+            if (v == null && k.equals("classifier_dropout")) continue;
+            double p = Json.asDouble(v, k);
+            if (!(p >= 0 && p <= 1)) throw new IllegalArgumentException(k + " must be a probability in [0, 1], got " + v);
+        }
+        double range = doubleValue("initializer_range");
+        if (!(range >= 0) || Double.isInfinite(range)) {
+            throw new IllegalArgumentException("initializer_range must be a non-negative number, got " + json.get("initializer_range"));
+        }
+        padTokenId();
+        id2label();
+        label2id();
     }
 
     private void limit(String key, int max) {
