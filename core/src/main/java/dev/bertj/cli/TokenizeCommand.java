@@ -6,7 +6,9 @@ import dev.bertj.tokenizer.EncodeOptions;
 import dev.bertj.tokenizer.Encoding;
 
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.Reader;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -16,6 +18,12 @@ import java.util.Set;
 final class TokenizeCommand implements Command {
     /** Lines encoded together when nothing needs the whole input at once. */
     private static final int CHUNK = 4096;
+    /**
+     * Longest input line accepted, in chars: room for a text and a pair each at the tokenizer's
+     * limit ({@link BertTokenizer#DEFAULT_MAX_INPUT_CHARS}). A longer line is refused before it is
+     * held in memory whole.
+     */
+    static final int MAX_LINE_CHARS = 2 * BertTokenizer.DEFAULT_MAX_INPUT_CHARS;
 
     @Override
     public String name() {
@@ -75,8 +83,9 @@ final class TokenizeCommand implements Command {
         boolean whole = opts.padding() != EncodeOptions.Padding.NONE;
         int lineNo = 0;
         int firstOfChunk = 1;
+        LineReader lines = new LineReader(in, MAX_LINE_CHARS);
         String line;
-        while ((line = in.readLine()) != null) {
+        while ((line = lines.next(lineNo + 1)) != null) {
             lineNo++;
             String[] tp = parseLine(line, lineNo);
             texts.add(tp[0]);
@@ -120,6 +129,56 @@ final class TokenizeCommand implements Command {
             return f.get();
         } catch (IllegalArgumentException e) {
             throw new Args.UsageException("tokenize: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Lines as {@link BufferedReader#readLine} splits them (at \n, \r or \r\n), but refusing one
+     * longer than a limit as soon as the limit is passed, rather than after reading it whole.
+     */
+    static final class LineReader {
+        private final Reader in;
+        private final int maxChars;
+        private final char[] buf = new char[1 << 16];
+        private int pos, end;
+        private boolean skipLf;
+
+        LineReader(Reader in, int maxChars) {
+            this.in = in;
+            this.maxChars = maxChars;
+        }
+
+        /** The next line, or null at the end of input; {@code lineNo} names it in the error. */
+        String next(int lineNo) throws IOException {
+            StringBuilder sb = null;
+            while (true) {
+                if (pos == end) {
+                    end = in.read(buf, 0, buf.length);
+                    pos = 0;
+                    if (end <= 0) {
+                        end = 0;
+                        return sb == null ? null : sb.toString();
+                    }
+                }
+                if (skipLf) {
+                    skipLf = false;
+                    if (buf[pos] == '\n') pos++;
+                    continue;
+                }
+                int start = pos;
+                while (pos < end && buf[pos] != '\n' && buf[pos] != '\r') pos++;
+                int len = (sb == null ? 0 : sb.length()) + pos - start;
+                if (len > maxChars) {
+                    throw new IllegalArgumentException(String.format("stdin line %d: longer than the limit of %,d chars", lineNo, maxChars));
+                }
+                if (sb == null) sb = new StringBuilder(Math.max(16, pos - start));
+                sb.append(buf, start, pos - start);
+                if (pos < end) {
+                    skipLf = buf[pos] == '\r';
+                    pos++;
+                    return sb.toString();
+                }
+            }
         }
     }
 

@@ -32,14 +32,21 @@ public final class Email {
     private static final Pattern BASE64_LINE = Pattern.compile("[A-Za-z0-9+/]+={0,2}");
     private static final Pattern TRAILING_BLANKS = Pattern.compile("(?md)(?<![^\\S\\n])[^\\S\\n]++$"),
             LINE_BLANKS = Pattern.compile("(?md)^[^\\S\\n]++|(?<![^\\S\\n])[^\\S\\n]++$");
-    private static final Pattern BLANK_LINES = Pattern.compile("\\n{3,}"), EDGE_NEWLINES = Pattern.compile("^\\n+|\\n+$");
+    /**
+     * Newlines at both ends. The lookbehind and possessive quantifiers keep it linear: {@code \n+$} alone
+     * retries from every newline of a long run inside the text, each retry scanning the rest of the run.
+     */
+    private static final Pattern BLANK_LINES = Pattern.compile("\\n{3,}"), EDGE_NEWLINES = Pattern.compile("^\\n++|(?<!\\n)\\n++$");
     private static final Pattern ENCODED_WORD = Pattern.compile("=\\?([^?\\s]+)\\?([BbQq])\\?([^?\\s]*)\\?=");
     /** A "--X" line followed by a Content- header: the delimiter of an undeclared or misdeclared multipart. */
     private static final Pattern DELIMITER = Pattern.compile("(?m)^--([^\\n]{1,200})\\n(?i:content-)");
-    private static final Pattern SCRIPT_STYLE = Pattern.compile("(?is)<(script|style)\\b[^>]*+>.*?(?:</\\1\\s*>|\\z)");
+    /** A script or style element's start tag, up to its name; {@link #dropScriptsAndStyles} finds the rest. */
+    private static final Pattern SCRIPT_STYLE_OPEN = Pattern.compile("(?i)<(script|style)\\b");
+    private static final Pattern SCRIPT_CLOSE = Pattern.compile("(?i)</script\\s*+>"), STYLE_CLOSE = Pattern.compile("(?i)</style\\s*+>");
     /** Tags that e-mail HTML uses, to find HTML in bodies not declared text/html. */
-    private static final Pattern HTML_TAG = Pattern.compile("(?i)<\\s*/?\\s*(html|body|head|table|tbody|tr|td|th|font|div"
-            + "|p|br|center|a|img|span|b|i|u|ul|ol|li|strong|em|meta|title|hr|!doctype)\\b[^<>]{0,2000}>");
+    // Possessive quantifiers: "<" and a long run of blanks would otherwise try every split of it between the two \s*.
+    private static final Pattern HTML_TAG = Pattern.compile("(?i)<\\s*+/?\\s*+(html|body|head|table|tbody|tr|td|th|font|div"
+            + "|p|br|center|a|img|span|b|i|u|ul|ol|li|strong|em|meta|title|hr|!doctype)\\b[^<>]{0,2000}+>");
     private static final Set<String> BLOCK_TAGS = Set.of("br", "p", "div", "tr", "li", "table", "tbody", "ul", "ol",
             "h1", "h2", "h3", "h4", "h5", "h6", "hr", "blockquote", "pre", "title", "center", "dd", "dt", "dl", "form",
             "html", "body", "head", "address", "section", "article", "header", "footer", "caption");
@@ -88,7 +95,9 @@ public final class Email {
     /** Splits headers from body. Headers end at a blank line, or at the first line that is not a header. */
     private static Part parsePart(String raw) {
         Map<String, String> headers = new HashMap<>();
-        String name = null, value = "";
+        String name = null;
+        // A builder, not String +=: a header folded over 400,000 lines made joining quadratic (12.8 s).
+        StringBuilder value = new StringBuilder();
         int pos = 0;
         while (pos < raw.length()) {
             int nl = raw.indexOf('\n', pos);
@@ -100,18 +109,19 @@ public final class Email {
             }
             boolean mboxFrom = pos == 0 && line.startsWith("From "); // the mbox envelope line
             if (mboxFrom || (line.charAt(0) == ' ' || line.charAt(0) == '\t') && name != null) {
-                if (!mboxFrom) value += " " + line.strip(); // folding: the line break is not part of the value
+                if (!mboxFrom) value.append(' ').append(line.strip()); // folding: the line break is not part of the value
                 pos = next;
                 continue;
             }
             Matcher header = HEADER_NAME.matcher(line);
             if (!header.lookingAt()) break; // not a header: the body starts here, without a blank line
-            if (name != null) headers.putIfAbsent(name, value);
+            if (name != null) headers.putIfAbsent(name, value.toString());
             name = line.substring(0, header.end() - 1).toLowerCase(Locale.ROOT);
-            value = line.substring(header.end()).strip();
+            value.setLength(0);
+            value.append(line.substring(header.end()).strip());
             pos = next;
         }
-        if (name != null) headers.putIfAbsent(name, value);
+        if (name != null) headers.putIfAbsent(name, value.toString());
         return new Part(headers, raw.substring(pos));
     }
 
@@ -304,9 +314,12 @@ public final class Email {
 
     /** HTML to text: scripts, styles and comments dropped, block tags become line breaks, entities decoded. */
     static String htmlToText(String html) {
-        html = SCRIPT_STYLE.matcher(html).replaceAll(" ");
+        html = dropScriptsAndStyles(html);
         StringBuilder out = new StringBuilder(html.length() / 2);
         int n = html.length(), i = 0;
+        // The next '>' and "-->" at or after the scan position, or n when there is none: searched for again only
+        // once passed, so text full of '<' without a '>' after them costs one scan, not one per '<'.
+        int nextGt = -1, nextCommentEnd = -1;
         while (i < n) {
             char c = html.charAt(i);
             if (c == '&') { i = appendEntity(html, i, out); continue; }
@@ -317,15 +330,17 @@ public final class Email {
                 continue;
             }
             if (html.startsWith("!--", i)) { // an unclosed comment ends at the next '>': spam has "<!--#rotate>" text
-                int end = html.indexOf("-->", i + 3), gt = html.indexOf('>', i + 3);
-                i = end >= 0 ? end + 3 : gt >= 0 ? gt + 1 : n;
+                if (nextCommentEnd < i + 3) nextCommentEnd = indexOrEnd(html.indexOf("-->", i + 3), n);
+                if (nextGt < i + 3) nextGt = indexOrEnd(html.indexOf('>', i + 3), n);
+                i = nextCommentEnd < n ? nextCommentEnd + 3 : nextGt < n ? nextGt + 1 : n;
                 continue;
             }
             boolean closing = i < n && html.charAt(i) == '/', special = i < n && (html.charAt(i) == '!' || html.charAt(i) == '?');
             int j = closing ? i + 1 : i;
             while (j < n && Character.isLetterOrDigit(html.charAt(j))) j++;
             String name = html.substring(closing ? i + 1 : i, j).toLowerCase(Locale.ROOT);
-            int gt = html.indexOf('>', j);
+            if (nextGt < j) nextGt = indexOrEnd(html.indexOf('>', j), n);
+            int gt = nextGt < n ? nextGt : -1;
             if (gt < 0 || !special && (name.isEmpty() || !Character.isLetter(name.charAt(0)))) {
                 out.append('<'); // a lone '<' in the text, not a tag
                 continue;
@@ -337,6 +352,32 @@ public final class Email {
             else if (name.equals("td") || name.equals("th")) appendSpace(out);
         }
         return tidy(out.toString(), true);
+    }
+
+    private static int indexOrEnd(int index, int n) {
+        return index < 0 ? n : index;
+    }
+
+    /**
+     * Drops script and style elements: from {@code <script} to the first {@code >}, then to the matching
+     * end tag or the end of the text, each replaced by a blank. Written as a scan because the regex
+     * {@code <(script|style)\b[^>]*+>.*?(</\1\s*>|\z)} rescans to the end from every start tag that has no
+     * {@code >} after it: quadratic in text holding many.
+     */
+    static String dropScriptsAndStyles(String html) {
+        Matcher open = SCRIPT_STYLE_OPEN.matcher(html);
+        if (!open.find()) return html;
+        StringBuilder out = new StringBuilder(html.length());
+        int n = html.length(), last = 0;
+        do {
+            int gt = html.indexOf('>', open.end());
+            if (gt < 0) break; // no later start tag can end either
+            Matcher close = (open.group(1).equalsIgnoreCase("script") ? SCRIPT_CLOSE : STYLE_CLOSE).matcher(html).region(gt + 1, n);
+            int end = close.find() ? close.end() : n;
+            out.append(html, last, open.start()).append(' ');
+            last = end;
+        } while (last < n && open.find(last));
+        return out.append(html, last, n).toString();
     }
 
     private static void appendSpace(StringBuilder out) {
@@ -392,7 +433,7 @@ public final class Email {
     }
 
     /** Blanks ending lines (and starting them, for HTML) dropped, blank lines collapsed to one and trimmed at both ends. */
-    private static String tidy(String s, boolean stripLeading) {
+    static String tidy(String s, boolean stripLeading) {
         String t = (stripLeading ? LINE_BLANKS : TRAILING_BLANKS).matcher(s).replaceAll("");
         return BLANK_LINES.matcher(EDGE_NEWLINES.matcher(t).replaceAll("")).replaceAll("\n\n");
     }

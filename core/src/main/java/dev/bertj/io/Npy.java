@@ -33,6 +33,13 @@ public final class Npy {
     private static final int ALIGN = 64; // numpy's ARRAY_ALIGN
     private static final int GROWTH_AXIS_MAX_DIGITS = 21; // numpy 2: room to rewrite shape[0] in place
     private static final int BUFFER_BYTES = 1 << 16;
+    /**
+     * Largest header read: 64 KiB. numpy itself refuses headers over 10,000 bytes unless told
+     * otherwise (max_header_size); a rank-64 shape needs under 2,000.
+     */
+    public static final int MAX_HEADER_BYTES = 1 << 16;
+    /** Most dimensions accepted: numpy's own limit (NPY_MAXDIMS, 64 since numpy 2). */
+    public static final int MAX_RANK = 64;
 
     private Npy() {}
 
@@ -129,6 +136,7 @@ public final class Npy {
 
     /** Magic, version, header length and the padded header dict, exactly as numpy.save writes them. */
     static byte[] header(Path file, String descr, int[] shape, int count) {
+        if (shape.length > MAX_RANK) throw new NpyException(file + ": " + shape.length + " dimensions, more than the limit of " + MAX_RANK);
         for (int d : shape) {
             if (d < 0) throw new NpyException(file + ": negative dimension in shape " + Arrays.toString(shape));
         }
@@ -212,6 +220,9 @@ public final class Npy {
             if (major < 1 || major > 3) throw new NpyException(file + ": unsupported .npy version " + major + "." + minor);
             long hlen = major == 1 ? pre.getShort() & 0xFFFF : pre.remaining() >= 4 ? pre.getInt() & 0xFFFFFFFFL : -1;
             int start = major == 1 ? 10 : 12;
+            if (hlen > MAX_HEADER_BYTES) {
+                throw new NpyException(String.format("%s: header of %,d bytes is more than the limit of %,d", file, hlen, MAX_HEADER_BYTES));
+            }
             if (hlen < 0 || start + hlen > size) throw new NpyException(file + ": header runs past the end of the file; truncated?");
             ByteBuffer hb = readExactly(ch, file, start, (int) hlen, "the header");
             String text = new String(hb.array(), major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
@@ -229,6 +240,9 @@ public final class Npy {
                 throw new NpyException(file + ": fortran_order must be False; save a C-ordered array (np.ascontiguousarray)");
             }
             if (!(dict.get("shape") instanceof int[] shape)) throw new NpyException(file + ": shape must be a tuple of integers");
+            if (shape.length > MAX_RANK) {
+                throw new NpyException(file + ": shape has " + shape.length + " dimensions, more than the limit of " + MAX_RANK);
+            }
             long numel = numel(shape);
             long dataStart = start + hlen;
             long need = numel * itemSize;
@@ -353,7 +367,9 @@ public final class Npy {
         }
 
         NpyException error(String message) {
-            return new NpyException(file + ": bad header at offset " + pos + ": " + message + " in " + s.strip());
+            String header = s.strip();
+            if (header.length() > 200) header = header.substring(0, 200) + "...";
+            return new NpyException(file + ": bad header at offset " + pos + ": " + message + " in " + header);
         }
     }
 }

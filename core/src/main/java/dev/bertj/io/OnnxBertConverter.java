@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -103,23 +104,26 @@ public final class OnnxBertConverter {
                     + " the Add after them, and LayerNormalization inputs)");
         }
 
+        // Shapes are checked from the dims, before any data is decoded: the sizes come from four tensors' ranks.
+        int[] word = rank2(found, "embeddings.word_embeddings.weight", "[vocab_size, hidden_size]", src);
+        int hidden = word[1];
+        int inter = rank2(found, "encoder.layer.0.intermediate.dense.weight", "[intermediate_size, hidden_size]", src)[0];
+        int positions = rank2(found, "embeddings.position_embeddings.weight", "[max_position_embeddings, hidden_size]", src)[0];
+        int types = rank2(found, "embeddings.token_type_embeddings.weight", "[type_vocab_size, hidden_size]", src)[0];
+        Map<String, int[]> expected = expectedShapes(word[0], hidden, inter, layers, positions, types);
+        for (String n : names) {
+            int[] want = expected.get(n);
+            int[] shape = found.get(n).shape();
+            if (want != null && !Arrays.equals(want, shape)) {
+                throw new ConversionException(src + ": " + n + " has shape " + Arrays.toString(shape)
+                        + ", expected " + Arrays.toString(want) + " (ONNX tensor '" + found.get(n).tensor.name() + "')");
+            }
+        }
+
         Map<String, Tensor> weights = new LinkedHashMap<>();
         for (String n : names) {
             weights.put(n, found.get(n).load());
             progress.update(weights.size(), names.size(), n);
-        }
-
-        int[] word = weights.get("embeddings.word_embeddings.weight").shape();
-        int hidden = word[1];
-        int inter = weights.get("encoder.layer.0.intermediate.dense.weight").dim(0);
-        Map<String, int[]> expected = expectedShapes(word[0], hidden, inter, layers,
-                weights.get("embeddings.position_embeddings.weight").dim(0), weights.get("embeddings.token_type_embeddings.weight").dim(0));
-        for (Map.Entry<String, Tensor> e : weights.entrySet()) {
-            int[] want = expected.get(e.getKey());
-            if (want != null && !e.getValue().hasShape(want)) {
-                throw new ConversionException(src + ": " + e.getKey() + " has shape " + Arrays.toString(e.getValue().shape())
-                        + ", expected " + Arrays.toString(want) + " (ONNX tensor '" + found.get(e.getKey()).tensor.name() + "')");
-            }
         }
 
         Map<String, Object> config = new TreeMap<>(); // HF writes config.json with sorted keys
@@ -128,18 +132,34 @@ public final class OnnxBertConverter {
         config.put("hidden_size", (long) hidden);
         config.put("intermediate_size", (long) inter);
         config.put("layer_norm_eps", layerNormEps(g, src));
-        config.put("max_position_embeddings", (long) weights.get("embeddings.position_embeddings.weight").dim(0));
+        config.put("max_position_embeddings", (long) positions);
         config.put("model_type", "bert");
         config.put("num_attention_heads", (long) heads(g, hidden, src));
         config.put("num_hidden_layers", (long) layers);
         config.put("position_embedding_type", "absolute");
-        config.put("type_vocab_size", (long) weights.get("embeddings.token_type_embeddings.weight").dim(0));
+        config.put("type_vocab_size", (long) types);
         config.put("vocab_size", (long) word[0]);
         return new Converted(weights, new LinkedHashMap<>(config));
     }
 
+    /** The shape of a weight that must be a matrix, or a message naming it, its shape and the meaning of its dims. */
+    private static int[] rank2(Map<String, Source> found, String name, String meaning, String src) {
+        int[] s = found.get(name).shape();
+        if (s.length != 2) {
+            throw new ConversionException(src + ": " + name + " has shape " + Arrays.toString(s) + ", expected a matrix "
+                    + meaning + " (ONNX tensor '" + found.get(name).tensor.name() + "')");
+        }
+        return s;
+    }
+
     /** An ONNX tensor destined for one HF name; {@code transpose} turns [in, out] into [out, in]. */
     private record Source(OnnxTensor tensor, boolean transpose) {
+        /** The HF shape: the ONNX dims, swapped when transposed (transposed tensors are matrices). */
+        int[] shape() {
+            int[] s = tensor.shape();
+            return transpose ? new int[] {s[1], s[0]} : s;
+        }
+
         Tensor load() {
             float[] a = tensor.floats();
             int[] s = tensor.shape();
@@ -156,6 +176,8 @@ public final class OnnxBertConverter {
         final OnnxModel model;
         final Map<String, Node> producer = new HashMap<>();
         final Map<String, List<Node>> consumers = new HashMap<>();
+        final Map<String, Optional<OnnxTensor>> addedBias = new HashMap<>();
+        final Map<String, Optional<long[]>> shapeValues = new HashMap<>();
 
         Graph(OnnxModel model) {
             this.model = model;
@@ -238,27 +260,44 @@ public final class OnnxBertConverter {
         return found;
     }
 
-    /** The rank-1 initializer added to a MatMul's output: the Linear's bias. */
+    /**
+     * The rank-1 initializer added to a MatMul's output: the Linear's bias. Memoized per output, so a
+     * graph of many MatMuls sharing one output and many Adds reading it costs their sum, not product.
+     */
     private static OnnxTensor addedBias(Graph g, Node matmul) {
-        for (Node c : g.consumers.getOrDefault(matmul.outputs().getFirst(), List.of())) {
-            if (!c.opType().equals("Add")) continue;
-            for (String in : c.inputs()) {
-                OnnxTensor b = g.floatInit(in, 1);
-                if (b != null) return b;
+        if (matmul.outputs().isEmpty()) return null; // a node without outputs feeds nothing
+        return g.addedBias.computeIfAbsent(matmul.outputs().getFirst(), out -> {
+            for (Node c : g.consumers.getOrDefault(out, List.of())) {
+                if (!c.opType().equals("Add")) continue;
+                for (String in : c.inputs()) {
+                    OnnxTensor b = g.floatInit(in, 1);
+                    if (b != null) return Optional.of(b);
+                }
             }
-        }
-        return null;
+            return Optional.empty();
+        }).orElse(null);
     }
 
     private static int countLayers(Set<String> names, String src) {
         TreeSet<Integer> idx = new TreeSet<>();
         for (String n : names) {
             Matcher m = LAYER.matcher(n);
-            if (m.lookingAt()) idx.add(Integer.parseInt(m.group(1)));
+            if (!m.lookingAt()) continue;
+            // Indices are dense from 0, so one beyond the number of tensors is wrong however it parses.
+            if (m.group(1).length() > 9 || Integer.parseInt(m.group(1)) >= names.size()) {
+                throw new ConversionException(src + ": tensor '" + n + "' has encoder layer index " + m.group(1)
+                        + ", but the graph holds only " + names.size() + " weights (layers are numbered densely from 0)");
+            }
+            idx.add(Integer.parseInt(m.group(1)));
         }
         if (idx.isEmpty()) throw new ConversionException(src + ": no encoder layers found (no tensor named encoder.layer.N.*)");
         int layers = idx.last() + 1;
-        if (idx.size() != layers) throw new ConversionException(src + ": encoder layer indices " + idx + " have gaps");
+        if (idx.size() != layers) {
+            List<Integer> missing = new ArrayList<>();
+            for (int i = 0; i < layers && missing.size() < 12; i++) if (!idx.contains(i)) missing.add(i);
+            throw new ConversionException(src + ": encoder layer indices run to " + idx.last() + " but layers " + missing
+                    + (layers - idx.size() > missing.size() ? " and more" : "") + " are missing");
+        }
         return layers;
     }
 
@@ -300,7 +339,8 @@ public final class OnnxBertConverter {
             long[] shape = shapeValue(g, n.inputs().get(1));
             if (shape == null || shape.length != 4) continue;
             long heads = shape[2], dim = shape[3];
-            if (heads > 0 && dim > 0 && heads * dim == hidden) seen.add((int) heads);
+            // Each factor at most hidden, so the product cannot overflow into a false match.
+            if (heads > 0 && dim > 0 && heads <= hidden && dim <= hidden && heads * dim == hidden) seen.add((int) heads);
         }
         if (seen.size() != 1) {
             throw new ConversionException(src + ": cannot infer num_attention_heads: looked for Reshape targets [b, s, heads, head_dim]"
@@ -309,22 +349,30 @@ public final class OnnxBertConverter {
         return seen.iterator().next();
     }
 
-    /** A shape tensor's values with -1 for parts only known at run time; null if not a shape at all. */
+    /**
+     * A rank-4 shape tensor's values with -1 for parts only known at run time; null if it is not one.
+     * Memoized, and nothing longer than 4 is decoded: many Reshapes sharing one large constant or one
+     * Concat of many inputs would otherwise decode it once per Reshape.
+     */
     private static long[] shapeValue(Graph g, String name) {
+        return g.shapeValues.computeIfAbsent(name, k -> Optional.ofNullable(computeShapeValue(g, k))).orElse(null);
+    }
+
+    private static long[] computeShapeValue(Graph g, String name) {
         OnnxTensor t = g.fixed(name);
-        if (t != null) return t.dataType() == OnnxModel.INT64 ? t.longs() : null;
+        if (t != null) return t.dataType() == OnnxModel.INT64 && t.numel() == 4 ? t.longs() : null;
         Node p = g.producer.get(name);
         if (p == null || !p.opType().equals("Concat")) return null;
-        List<Long> out = new ArrayList<>();
+        long[] out = new long[4];
+        int n = 0;
         for (String in : p.inputs()) {
             OnnxTensor c = g.fixed(in);
-            if (c != null && c.dataType() == OnnxModel.INT64) {
-                for (long v : c.longs()) out.add(v);
-            } else {
-                out.add(-1L); // an Unsqueeze of a Shape/Gather scalar: one dynamic dim
-            }
+            long[] part = c != null && c.dataType() == OnnxModel.INT64 ? (c.numel() <= 4 ? c.longs() : null) : new long[] {-1};
+            // -1: an Unsqueeze of a Shape/Gather scalar, one dynamic dim
+            if (part == null || n + part.length > 4) return null;
+            for (long v : part) out[n++] = v;
         }
-        return out.stream().mapToLong(Long::longValue).toArray();
+        return n == 4 ? out : null;
     }
 
     /**
@@ -340,8 +388,8 @@ public final class OnnxBertConverter {
                 for (int k = 0; k < 2; k++) {
                     Node mean = g.producer.get(n.inputs().get(k));
                     OnnxTensor eps = g.fixed(n.inputs().get(1 - k));
-                    if (mean == null || !mean.opType().equals("ReduceMean") || eps == null || eps.numel() != 1
-                            || !Graph.isFloat(eps)) continue;
+                    if (mean == null || !mean.opType().equals("ReduceMean") || mean.inputs().isEmpty() || eps == null
+                            || eps.numel() != 1 || !Graph.isFloat(eps)) continue;
                     String sq = g.op(mean.inputs().getFirst()); // the variance averages squares
                     if (sq.equals("Pow") || sq.equals("Mul")) seen.add(eps.floats()[0]);
                 }
@@ -351,8 +399,12 @@ public final class OnnxBertConverter {
             throw new ConversionException(src + ": cannot infer layer_norm_eps: looked for LayerNormalization nodes or"
                     + " Add(ReduceMean(x^2), eps); found epsilons " + seen);
         }
+        float eps = seen.iterator().next();
+        if (!(eps > 0) || Float.isInfinite(eps)) {
+            throw new ConversionException(src + ": layer_norm_eps " + eps + " in the graph is not a positive number");
+        }
         // The graph holds a float32; its shortest decimal (1e-12, not 9.99999996e-13) is what config.json had.
-        return Double.parseDouble(Float.toString(seen.iterator().next()));
+        return Double.parseDouble(Float.toString(eps));
     }
 
     /** The activation: exact GELU shows as Erf, the tanh approximation as Tanh. */

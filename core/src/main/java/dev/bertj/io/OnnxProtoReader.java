@@ -300,6 +300,8 @@ final class OnnxProtoReader {
         long numel = 1;
         for (int k = 0; k < dims.size; k++) {
             if (dims.v[k] < 0) throw fail(what + " has negative dim " + dims.v[k], start);
+            // Even with a zero dim elsewhere (no elements), bertj's shapes are ints.
+            if (dims.v[k] > Integer.MAX_VALUE) throw fail(what + " has dim " + dims.v[k] + ", beyond 2^31 - 1", start);
             // Capping as we go keeps the product from overflowing; any such tensor is refused below.
             long d = dims.v[k];
             numel = d != 0 && numel > Integer.MAX_VALUE / d ? Integer.MAX_VALUE : numel * d;

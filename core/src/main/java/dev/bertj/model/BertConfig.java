@@ -16,6 +16,19 @@ import java.util.Map;
  * with {@link #with(String, Object)}.
  */
 public final class BertConfig {
+    /**
+     * Limits on the sizes a config.json may give, checked when it is read, before a model allocates
+     * anything from them: a 300-byte file could otherwise ask for minutes of initialising (34,243
+     * layers) or terabytes of weights. Each is far beyond any published BERT (BERT-large: 24 layers,
+     * hidden 1024, intermediate 4096, 30,522 tokens, 512 positions).
+     */
+    public static final int MAX_LAYERS = 256, MAX_HIDDEN_SIZE = 1 << 16, MAX_INTERMEDIATE_SIZE = 1 << 18,
+            MAX_VOCAB_SIZE = 1 << 24, MAX_POSITIONS = 1 << 20, MAX_TYPE_VOCAB_SIZE = 1 << 16;
+    /** Most parameters a config may imply: 2^32 (17 GB of float32), about 13 times BERT-large. */
+    public static final long MAX_PARAMETERS = 1L << 32;
+    /** Largest config.json read: real ones are a few KB, tens of MB with a huge id2label. */
+    public static final long MAX_FILE_BYTES = 64L << 20;
+
     private final Map<String, Object> json;
 
     private BertConfig(Map<String, Object> json) {
@@ -49,7 +62,19 @@ public final class BertConfig {
     /** Reads config.json; missing keys take HF's defaults. */
     public static BertConfig read(Path file) throws IOException {
         String src = file.toString();
-        Map<String, Object> parsed = Json.asObject(Json.parse(Files.readString(file), src), src);
+        long size = Files.size(file);
+        if (size > MAX_FILE_BYTES) {
+            throw new IllegalArgumentException(String.format("%s: %,d bytes is more than the limit of %,d bytes for a config.json",
+                    src, size, MAX_FILE_BYTES));
+        }
+        String text;
+        try {
+            text = java.nio.charset.StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(file))).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            // Files.readString's MalformedInputException says only "Input length = 1", naming no file.
+            throw new IllegalArgumentException(src + ": not valid UTF-8", e);
+        }
+        Map<String, Object> parsed = Json.asObject(Json.parse(text, src), src);
         Map<String, Object> m = new LinkedHashMap<>(defaults().json);
         m.putAll(parsed);
         try {
@@ -171,11 +196,54 @@ public final class BertConfig {
         for (String k : List.of("vocab_size", "num_hidden_layers", "intermediate_size", "max_position_embeddings", "type_vocab_size")) {
             if (intValue(k) <= 0) throw new IllegalArgumentException(k + " must be positive");
         }
+        limit("num_hidden_layers", MAX_LAYERS);
+        limit("hidden_size", MAX_HIDDEN_SIZE);
+        limit("intermediate_size", MAX_INTERMEDIATE_SIZE);
+        limit("vocab_size", MAX_VOCAB_SIZE);
+        limit("max_position_embeddings", MAX_POSITIONS);
+        limit("type_vocab_size", MAX_TYPE_VOCAB_SIZE);
+        // Every weight is one float[]: the largest matrices must fit one Java array.
+        long hidden = h;
+        for (String k : List.of("vocab_size", "max_position_embeddings", "intermediate_size")) {
+            if (intValue(k) * hidden > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException(String.format("%s %,d x hidden_size %,d = %,d weights, more than one Java array"
+                        + " holds (2^31 - 9)", k, intValue(k), h, intValue(k) * hidden));
+            }
+        }
+        long perLayer = 4 * hidden * hidden + 2 * hidden * intermediateSize() + 9 * hidden + intermediateSize();
+        long params = (vocabSize() + (long) maxPositionEmbeddings() + typeVocabSize() + 2) * hidden
+                + numHiddenLayers() * perLayer + hidden * hidden + hidden;
+        if (params > MAX_PARAMETERS) {
+            throw new IllegalArgumentException(String.format("the sizes imply %,d parameters, more than the limit of %,d"
+                    + " (BertConfig.MAX_PARAMETERS)", params, MAX_PARAMETERS));
+        }
         activation(); // an unsupported hidden_act fails here, naming the ones there are
         Object pe = json.get("position_embedding_type");
         if (pe != null && !"absolute".equals(pe)) {
             throw new IllegalArgumentException("position_embedding_type '" + pe + "' is not supported (absolute only)");
         }
-        if (layerNormEps() <= 0) throw new IllegalArgumentException("layer_norm_eps must be positive");
+        if (!(layerNormEps() > 0) || Float.isInfinite(layerNormEps())) {
+            throw new IllegalArgumentException("layer_norm_eps must be a positive number, got " + json.get("layer_norm_eps"));
+        }
+        // Every typed field is read once here, so a wrong type or value is reported with the file's name when
+        // it is read, not later from inside the model.
+        for (String k : List.of("hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout")) {
+            Object v = json.get(k);
+            if (v == null && k.equals("classifier_dropout")) continue;
+            double p = Json.asDouble(v, k);
+            if (!(p >= 0 && p <= 1)) throw new IllegalArgumentException(k + " must be a probability in [0, 1], got " + v);
+        }
+        double range = doubleValue("initializer_range");
+        if (!(range >= 0) || Double.isInfinite(range)) {
+            throw new IllegalArgumentException("initializer_range must be a non-negative number, got " + json.get("initializer_range"));
+        }
+        padTokenId();
+        id2label();
+        label2id();
+    }
+
+    private void limit(String key, int max) {
+        int v = intValue(key);
+        if (v > max) throw new IllegalArgumentException(String.format("%s = %,d is more than the limit of %,d", key, v, max));
     }
 }

@@ -29,6 +29,19 @@ import java.util.stream.IntStream;
 public final class BertTokenizer {
     /** Texts longer than this (in chars) are refused unless the builder raises the limit. */
     public static final int DEFAULT_MAX_INPUT_CHARS = 32 * 1024 * 1024;
+    /**
+     * Most overflowing windows one encoding (a text or a pair) may have. Truncating a pair {@code
+     * longest_first} with a stride yields every combination of the two sides' windows, quadratic in
+     * the texts' length; beyond this the call is refused before any window is cut.
+     */
+    public static final int MAX_OVERFLOWING_WINDOWS = 1 << 16;
+    /**
+     * Most tokens one call may add beyond its plain encodings, which are proportional to its input:
+     * overflowing windows plus padding, all batch items together (2^24 tokens are about 470 MB of
+     * encodings; 2^26 ran a 2 GB heap out of memory under fuzzing). A call that would exceed it is
+     * refused before anything is allocated; a larger job is encoded in batches.
+     */
+    public static final long MAX_EXTRA_TOKENS = 1L << 24;
     /** Batches at least this large are encoded on all cores. */
     static final int PARALLEL_BATCH = 64;
 
@@ -99,13 +112,9 @@ public final class BertTokenizer {
     /** Encodes a text, or a pair when {@code pair} is not null, with these options. */
     public Encoding encode(String text, String pair, EncodeOptions options) {
         Objects.requireNonNull(options, "options");
-        Encoding e = encodeUnpadded(text, pair, options);
-        int target = switch (options.padding()) {
-            case NONE -> -1;
-            case LONGEST -> e.length();
-            case MAX_LENGTH -> resolveMaxLength(options, "padding max_length");
-        };
-        return target < 0 ? e : post.pad(e, roundUp(target, options.padToMultipleOf()), options.paddingSide());
+        PostProcessor.Budget budget = new PostProcessor.Budget();
+        Encoding e = encodeUnpadded(text, pair, options, budget);
+        return pad(List.of(e), options, budget).getFirst();
     }
 
     /** Encodes texts; padding {@code LONGEST} pads to the longest of the batch. Large batches use all cores. */
@@ -124,23 +133,33 @@ public final class BertTokenizer {
             throw new TokenizerException("texts and pairs differ in size: " + texts.size() + " vs " + pairs.size());
         }
         Encoding[] out = new Encoding[texts.size()];
+        PostProcessor.Budget budget = new PostProcessor.Budget();
         IntStream range = IntStream.range(0, out.length);
         if (out.length >= PARALLEL_BATCH) range = range.parallel();
         range.forEach(i -> {
             try {
-                out[i] = encodeUnpadded(texts.get(i), pairs == null ? null : pairs.get(i), options);
+                out[i] = encodeUnpadded(texts.get(i), pairs == null ? null : pairs.get(i), options, budget);
             } catch (TokenizerException ex) {
                 throw new TokenizerException("batch item " + i + ": " + ex.getMessage(), ex);
             }
         });
-        return pad(List.of(out), options);
+        return pad(List.of(out), options, budget);
     }
 
     /**
      * HF's {@code tokenizer.pad}: pads encodings as {@code options} says (its padding fields only):
      * {@code LONGEST} to the longest of the list, {@code MAX_LENGTH} to max_length.
+     *
+     * @throws TokenizerException if the padded length is beyond {@link EncodeOptions#MAX_LENGTH_LIMIT}
+     *     or the padding would add more than {@link #MAX_EXTRA_TOKENS} tokens
      */
     public List<Encoding> pad(List<Encoding> encodings, EncodeOptions options) {
+        Objects.requireNonNull(encodings, "encodings");
+        Objects.requireNonNull(options, "options");
+        return pad(encodings, options, new PostProcessor.Budget());
+    }
+
+    private List<Encoding> pad(List<Encoding> encodings, EncodeOptions options, PostProcessor.Budget budget) {
         int target = switch (options.padding()) {
             case NONE -> -1;
             case LONGEST -> {
@@ -152,6 +171,7 @@ public final class BertTokenizer {
         };
         if (target < 0) return List.copyOf(encodings);
         int padded = roundUp(target, options.padToMultipleOf());
+        PostProcessor.chargePadding(encodings, padded, budget);
         List<Encoding> result = new ArrayList<>(encodings.size());
         for (Encoding e : encodings) result.add(post.pad(e, padded, options.paddingSide()));
         return result;
@@ -163,12 +183,12 @@ public final class BertTokenizer {
         return List.of(e.tokens());
     }
 
-    private Encoding encodeUnpadded(String text, String pair, EncodeOptions options) {
+    private Encoding encodeUnpadded(String text, String pair, EncodeOptions options, PostProcessor.Budget budget) {
         Workspace ws = workspaces.get();
         PostProcessor.Seq a = split(text, "text", ws.first, ws.splitter);
         PostProcessor.Seq b = pair == null ? null : split(pair, "text_pair", ws.second, ws.splitter);
         int maxLength = options.truncation() == EncodeOptions.Truncation.NONE ? 0 : resolveMaxLength(options, "truncation");
-        return post.process(a, b, options, maxLength);
+        return post.process(a, b, options, maxLength, budget);
     }
 
     private PostProcessor.Seq split(String text, String what, TokenBuffer buf, WordSplitter splitter) {
@@ -191,9 +211,10 @@ public final class BertTokenizer {
         return modelMaxLength;
     }
 
+    /** Rounds up to a multiple; both are at most 2^31 - 1, so the sum is kept in a long and capped. */
     private static int roundUp(int n, int multiple) {
         if (multiple <= 0 || n % multiple == 0) return n;
-        return n + multiple - n % multiple;
+        return (int) Math.min(Integer.MAX_VALUE, (long) n + multiple - n % multiple);
     }
 
     /** HF's {@code convert_ids_to_tokens}. */

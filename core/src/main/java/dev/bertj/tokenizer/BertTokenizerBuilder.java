@@ -42,10 +42,12 @@ public final class BertTokenizerBuilder {
         return this;
     }
 
-    /** HF's model_max_length, the default max_length (default: none). */
+    /**
+     * HF's model_max_length, the default max_length: at most {@link EncodeOptions#MAX_LENGTH_LIMIT},
+     * or {@link Integer#MAX_VALUE} for none (the default).
+     */
     public BertTokenizerBuilder modelMaxLength(int n) {
-        if (n <= 0) throw new TokenizerException("model_max_length must be positive, got " + n);
-        this.modelMaxLength = n;
+        this.modelMaxLength = TokenizerLoader.modelMaxLength(n, "model_max_length");
         return this;
     }
 
@@ -80,6 +82,6 @@ public final class BertTokenizerBuilder {
         if (tokens == null) throw new TokenizerException("tokens are required");
         Vocab vocab = new Vocab(tokens.toArray(String[]::new), continuingPrefix, source);
         return new BertTokenizer(TokenizerLoader.spec(vocab, vocab.tokens().toArray(String[]::new), normalizer,
-                unk, sep, pad, cls, mask, List.of(), modelMaxLength, maxInputCharsPerWord, maxInputChars, true, source));
+                unk, sep, pad, cls, mask, List.of(), modelMaxLength, maxInputCharsPerWord, maxInputChars, true, source, role -> ""));
     }
 }

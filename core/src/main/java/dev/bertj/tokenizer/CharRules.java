@@ -1,6 +1,8 @@
 package dev.bertj.tokenizer;
 
 import java.text.Normalizer;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntFunction;
 
 /**
  * What normalization plus pre-tokenization make of each character, precomputed for one
@@ -56,13 +58,39 @@ final class CharRules {
             }
             return s;
         }
-        return compute(cp);
+        return cached(astral, cp, this::compute);
+    }
+
+    /**
+     * Caches for code points beyond the BMP, which real text uses few of (emoji, rare CJK). Capped,
+     * so that a text of a million distinct astral characters cannot grow them without bound.
+     */
+    private static final int ASTRAL_CACHE_LIMIT = 1 << 14;
+    private final ConcurrentHashMap<Integer, String> astral = new ConcurrentHashMap<>();
+    private static final ConcurrentHashMap<Integer, String> ASTRAL_DECOMPOSITION = new ConcurrentHashMap<>();
+    private static final ConcurrentHashMap<Integer, Boolean> ASTRAL_NON_STARTER = new ConcurrentHashMap<>();
+    /**
+     * Per BMP code point, filled on first use (a racy fill writes equal values; Strings are safe to
+     * publish so): its NFD, and 1/2 for starter/non-starter.
+     */
+    private static final String[] BMP_DECOMPOSITION = new String[65536];
+    private static final byte[] BMP_NON_STARTER = new byte[65536];
+
+    private static <V> V cached(ConcurrentHashMap<Integer, V> cache, int cp, IntFunction<V> f) {
+        V v = cache.get(cp);
+        if (v != null) return v;
+        v = f.apply(cp);
+        if (cache.size() < ASTRAL_CACHE_LIMIT) cache.put(cp, v);
+        return v;
     }
 
     private String compute(int cp) {
         if (!strip) return normalizer.lowercase() ? BertNormalizer.lowercase(Character.toString(cp)) : Character.toString(cp);
         StringBuilder out = new StringBuilder();
-        for (int d : decomposition(cp)) {
+        String dec = decomposition(cp);
+        for (int k = 0; k < dec.length(); ) {
+            int d = dec.codePointAt(k);
+            k += Character.charCount(d);
             if (isNonStarter(d)) return CLUSTER;
             out.append(finish(d));
         }
@@ -70,9 +98,16 @@ final class CharRules {
     }
 
     /** HF's NFD of one code point: Java's, except that characters Unicode 9.0 lacks stay whole. */
-    int[] decomposition(int cp) {
-        if (!Unicode8.isAssignedIn9(cp)) return new int[] {cp};
-        return Normalizer.normalize(Character.toString(cp), Normalizer.Form.NFD).codePoints().toArray();
+    String decomposition(int cp) {
+        if (cp >= 65536) return cached(ASTRAL_DECOMPOSITION, cp, CharRules::computeDecomposition);
+        String d = BMP_DECOMPOSITION[cp];
+        if (d == null) BMP_DECOMPOSITION[cp] = d = computeDecomposition(cp);
+        return d;
+    }
+
+    private static String computeDecomposition(int cp) {
+        String c = Character.toString(cp);
+        return Unicode8.isAssignedIn9(cp) ? Normalizer.normalize(c, Normalizer.Form.NFD) : c;
     }
 
     /** A decomposed character after the remaining steps: "" if it is Mn, else lowercased if lowercasing. */
@@ -84,7 +119,15 @@ final class CharRules {
 
     /** Whether a (decomposed) character has a non-zero canonical combining class in Unicode 9.0. */
     static boolean isNonStarter(int d) {
-        if (d < 0x300 || !Unicode8.isAssignedIn9(d)) return false;
+        if (d < 0x300) return false;
+        if (d >= 65536) return cached(ASTRAL_NON_STARTER, d, CharRules::computeNonStarter);
+        byte known = BMP_NON_STARTER[d];
+        if (known == 0) BMP_NON_STARTER[d] = known = (byte) (computeNonStarter(d) ? 2 : 1);
+        return known == 2;
+    }
+
+    private static boolean computeNonStarter(int d) {
+        if (!Unicode8.isAssignedIn9(d)) return false;
         String c = Character.toString(d);
         // Canonical ordering moves c after a class-1 mark iff its class is above 1, and before a
         // class-240 mark iff its class is below 240: one of the two moves for every non-starter.

@@ -63,6 +63,13 @@ public record EncodeOptions(boolean addSpecialTokens, Truncation truncation, int
     /** Which side receives padding. */
     public enum PaddingSide { RIGHT, LEFT }
 
+    /**
+     * Largest max_length, stride, pad_to_multiple_of, model_max_length and padded length accepted:
+     * 2^20 = 1,048,576 tokens, 2,048 times BERT's 512. Padding allocates seven ints per token, so a
+     * length from a file or a request is checked against this before anything is allocated.
+     */
+    public static final int MAX_LENGTH_LIMIT = 1 << 20;
+
     /** Special tokens, no truncation, no padding. */
     public static final EncodeOptions NONE = builder().build();
 
@@ -71,11 +78,19 @@ public record EncodeOptions(boolean addSpecialTokens, Truncation truncation, int
         if (truncation == null) throw new TokenizerException("truncation must not be null (use Truncation.NONE)");
         if (padding == null) throw new TokenizerException("padding must not be null (use Padding.NONE)");
         if (paddingSide == null) throw new TokenizerException("paddingSide must not be null");
-        if (maxLength < 0) throw new TokenizerException("max_length must be >= 0, got " + maxLength);
-        if (stride < 0) throw new TokenizerException("stride must be >= 0, got " + stride);
-        if (padToMultipleOf < 0) throw new TokenizerException("pad_to_multiple_of must be >= 0, got " + padToMultipleOf);
+        checkLength("max_length", maxLength);
+        checkLength("stride", stride);
+        checkLength("pad_to_multiple_of", padToMultipleOf);
         if (stride > 0 && truncation == Truncation.NONE) {
             throw new TokenizerException("stride " + stride + " needs truncation (overflowing windows come from truncating)");
+        }
+    }
+
+    private static void checkLength(String name, int v) {
+        if (v < 0) throw new TokenizerException(name + " must be >= 0, got " + v);
+        if (v > MAX_LENGTH_LIMIT) {
+            throw new TokenizerException(String.format("%s %,d is more than the limit of %,d tokens (EncodeOptions.MAX_LENGTH_LIMIT)",
+                    name, v, MAX_LENGTH_LIMIT));
         }
     }
 

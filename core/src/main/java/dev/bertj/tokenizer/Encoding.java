@@ -1,5 +1,6 @@
 package dev.bertj.tokenizer;
 
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -103,8 +104,25 @@ public final class Encoding {
         return n;
     }
 
+    /**
+     * Equal when every array (ids, type ids, masks, word ids, offsets) and every overflowing window
+     * is equal: two encodings of the same input by equally configured tokenizers are equal.
+     */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Encoding e && Arrays.equals(ids, e.ids) && Arrays.equals(typeIds, e.typeIds)
+                && Arrays.equals(attentionMask, e.attentionMask) && Arrays.equals(specialTokensMask, e.specialTokensMask)
+                && Arrays.equals(wordIds, e.wordIds) && Arrays.equals(offsetStarts, e.offsetStarts)
+                && Arrays.equals(offsetEnds, e.offsetEnds) && overflowing.equals(e.overflowing);
+    }
+
+    @Override
+    public int hashCode() {
+        return (Arrays.hashCode(ids) * 31 + Arrays.hashCode(offsetStarts)) * 31 + overflowing.hashCode();
+    }
+
     @Override
     public String toString() {
-        return "Encoding" + java.util.Arrays.toString(tokens());
+        return "Encoding" + Arrays.toString(tokens());
     }
 }

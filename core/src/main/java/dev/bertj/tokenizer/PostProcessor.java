@@ -3,6 +3,7 @@ package dev.bertj.tokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Truncation, the BERT template ({@code [CLS] A [SEP]} and {@code [CLS] A [SEP] B [SEP]}) and
@@ -30,6 +31,36 @@ final class PostProcessor {
         }
     }
 
+    /**
+     * What one call (an encode, a whole encodeBatch, a pad) may produce beyond its plain encodings,
+     * which are proportional to its input: overflowing windows and padding can multiply it (a pair
+     * truncated longest_first with a stride yields every combination of the two sides' windows), so
+     * they are counted here before anything is built: windows per encoding against {@link
+     * BertTokenizer#MAX_OVERFLOWING_WINDOWS}, and the tokens of windows and padding of the whole call
+     * against {@link BertTokenizer#MAX_EXTRA_TOKENS}. Shared by a batch's threads.
+     */
+    static final class Budget {
+        private final AtomicLong tokens = new AtomicLong();
+
+        void windows(long n, int tokensPerWindow, String what) {
+            if (n > BertTokenizer.MAX_OVERFLOWING_WINDOWS) {
+                throw new TokenizerException(String.format("%s would make %,d overflowing windows, more than the limit of %,d"
+                        + " (BertTokenizer.MAX_OVERFLOWING_WINDOWS); raise max_length or lower the stride", what, n,
+                        BertTokenizer.MAX_OVERFLOWING_WINDOWS));
+            }
+            tokens("the overflowing windows of " + what, n * tokensPerWindow); // n is at most 2^16 here: no overflow
+        }
+
+        void tokens(String what, long n) {
+            long t = tokens.addAndGet(n);
+            if (t > BertTokenizer.MAX_EXTRA_TOKENS) {
+                throw new TokenizerException(String.format("%s would add up to %,d tokens%s, more than the limit of %,d"
+                        + " (BertTokenizer.MAX_EXTRA_TOKENS); encode in smaller batches", what, n,
+                        t == n ? "" : String.format(" (%,d in this call so far)", t), BertTokenizer.MAX_EXTRA_TOKENS));
+            }
+        }
+    }
+
     private final int clsId;
     private final int sepId;
     private final int padId;
@@ -51,9 +82,9 @@ final class PostProcessor {
     }
 
     /** Truncates (when asked) and applies the template; no padding yet. */
-    Encoding process(Seq a, Seq b, EncodeOptions opt, int maxLength) {
-        List<Seq> wa = List.of(a);
-        List<Seq> wb = b == null ? null : List.of(b);
+    Encoding process(Seq a, Seq b, EncodeOptions opt, int maxLength, Budget limits) {
+        int na = a.length();
+        int nb = b == null ? -1 : b.length();
         if (opt.truncation() != EncodeOptions.Truncation.NONE) {
             int nAdded = added(b != null, opt.addSpecialTokens());
             if (maxLength < nAdded) {
@@ -64,14 +95,14 @@ final class PostProcessor {
             int la = a.length();
             int lb = b == null ? 0 : b.length();
             if (budget == 0) {
-                wa = windows(a, 0, opt.stride());
-                if (b != null) wb = windows(b, 0, opt.stride());
+                na = 0;
+                if (b != null) nb = 0;
             } else if (la + lb > budget) {
                 int toRemove = la + lb - budget;
                 switch (opt.truncation()) {
                     case LONGEST_FIRST -> {
                         if (b == null) {
-                            wa = windows(a, budget, opt.stride());
+                            na = budget;
                         } else {
                             // The shorter side keeps what it can; if both are too long they split the budget floor/ceil.
                             boolean swap = la > lb;
@@ -83,10 +114,8 @@ final class PostProcessor {
                                 n1 = budget / 2;
                                 n2 = n1 + budget % 2;
                             }
-                            int na = swap ? n2 : n1;
-                            int nb = swap ? n1 : n2;
-                            wa = windows(a, na, opt.stride());
-                            wb = windows(b, nb, opt.stride());
+                            na = swap ? n2 : n1;
+                            nb = swap ? n1 : n2;
                         }
                     }
                     case ONLY_FIRST, ONLY_SECOND -> {
@@ -100,14 +129,21 @@ final class PostProcessor {
                                     + maxLength + ": the " + (first ? "first" : "second") + " sequence has " + target.length()
                                     + " tokens but " + toRemove + " must go; use longest_first");
                         }
-                        List<Seq> w = windows(target, target.length() - toRemove, opt.stride());
-                        if (first) wa = w;
-                        else wb = w;
+                        if (first) na = la - toRemove;
+                        else nb = lb - toRemove;
                     }
                     default -> throw new AssertionError();
                 }
             }
         }
+        // Count the windows before cutting them: the count alone can be far beyond what may be built.
+        long ca = windowCount(a.length(), na, opt.stride());
+        long cb = b == null ? 1 : windowCount(b.length(), nb, opt.stride());
+        if (ca * cb > 1) {
+            limits.windows(ca * cb - 1, Math.max(maxLength, 1), b == null ? "truncating the text" : "truncating the pair");
+        }
+        List<Seq> wa = windows(a, na, opt.stride());
+        List<Seq> wb = b == null ? null : windows(b, nb, opt.stride());
         boolean sp = opt.addSpecialTokens();
         List<Encoding> overflow = new ArrayList<>();
         // Order of HF's Encoding::merge_with: each overflowing first window with the pair's main
@@ -125,15 +161,26 @@ final class PostProcessor {
         return assemble(wa.get(0), wb == null ? null : wb.get(0), sp, overflow);
     }
 
+    /**
+     * How many windows {@link #windows} cuts: 1 when nothing is cut, else the first and the
+     * overflowing ones. Also refuses a stride that leaves no step.
+     */
+    private static long windowCount(int len, int n, int stride) {
+        if (n >= len) return 1;
+        if (n == 0) return 2;
+        if (stride >= n) {
+            throw new TokenizerException("stride " + stride + " must be less than the truncated length " + n
+                    + " (max_length minus the special tokens)");
+        }
+        long step = n - stride;
+        return 1 + (len - n + step - 1) / step;
+    }
+
     /** HF's Encoding::truncate to {@code n} tokens: the first window and the overflowing ones. */
     private static List<Seq> windows(Seq s, int n, int stride) {
         int len = s.length();
         if (n >= len) return List.of(s);
         if (n == 0) return List.of(Seq.EMPTY, s);
-        if (stride >= n) {
-            throw new TokenizerException("stride " + stride + " must be less than the truncated length " + n
-                    + " (max_length minus the special tokens)");
-        }
         List<Seq> out = new ArrayList<>();
         int step = n - stride;
         for (int start = 0; ; start += step) {
@@ -176,6 +223,24 @@ final class PostProcessor {
         System.arraycopy(s.ends, s.from, en, p, len);
         if (typeId != 0) Arrays.fill(type, p, p + len, typeId);
         return p + len;
+    }
+
+    /**
+     * Charges padding {@code encodings} (and their windows) to {@code target} against the budget, and
+     * checks the padded length, before any padding is allocated.
+     */
+    static void chargePadding(List<Encoding> encodings, int target, Budget budget) {
+        long added = 0;
+        for (Encoding e : encodings) {
+            added += Math.max(0, target - e.length());
+            for (Encoding o : e.overflowing()) added += Math.max(0, target - o.length());
+        }
+        if (added == 0) return;
+        if (target > EncodeOptions.MAX_LENGTH_LIMIT) {
+            throw new TokenizerException(String.format("padding to %,d tokens is more than the limit of %,d"
+                    + " (EncodeOptions.MAX_LENGTH_LIMIT)", target, EncodeOptions.MAX_LENGTH_LIMIT));
+        }
+        budget.tokens(String.format("padding %,d encodings to %,d tokens", encodings.size(), target), added);
     }
 
     /** Pads to {@code target} tokens (overflowing windows too), as HF's Encoding::pad. */

@@ -29,12 +29,17 @@ final class WordSplitter {
         this.wordPiece = wordPiece;
     }
 
-    /** Starts a new text; word indices restart at 0. */
+    /**
+     * Starts a new text; word indices restart at 0. Every piece of per-text state is reset here, not
+     * at the end of {@link #split}: a text abandoned by an exception (a lone surrogate) leaves its
+     * half-built word and pending combining marks behind, and they must not leak into the next text.
+     */
     void begin(TokenBuffer out) {
         this.out = out;
         this.wordIndex = 0;
         this.len = 0;
         this.codePoints = 0;
+        this.nMarks = 0;
     }
 
     /** Emits a token that is a word of its own (an added/special token found in the raw text). */
@@ -89,7 +94,10 @@ final class WordSplitter {
         if (norm == CharRules.CLUSTER) {
             // NFD runs over the whole text, so marks from this character and its neighbours are
             // put in canonical order before Mn are dropped.
-            for (int d : rules.decomposition(cp)) {
+            String dec = rules.decomposition(cp);
+            for (int k = 0; k < dec.length(); ) {
+                int d = dec.codePointAt(k);
+                k += Character.charCount(d);
                 if (CharRules.isNonStarter(d)) {
                     addMark(d, start, end);
                 } else {
@@ -140,18 +148,60 @@ final class WordSplitter {
      * positional order.
      */
     private void flushMarks() {
-        for (int i = 1; i < nMarks; i++) {
-            for (int j = i; j > 0 && CharRules.reorders(marks[j - 1], marks[j]); j--) swap(marks, j);
-        }
         int n = nMarks;
         nMarks = 0;
+        canonicalOrder(marks, n);
         for (int i = 0; i < n; i++) emit(rules.finish(marks[i]), markStarts[i], markEnds[i]);
     }
 
-    private static void swap(int[] a, int j) {
-        int t = a[j];
-        a[j] = a[j - 1];
-        a[j - 1] = t;
+    /** Runs up to this long are sorted by insertion, which costs quadratic comparisons in the worst case. */
+    private static final int SHORT_RUN = 16;
+
+    /**
+     * Sorts the non-starters {@code marks[0, n)} stably by canonical combining class, as NFD's canonical
+     * ordering does. Real text has a few marks per base character; a run of thousands ("Zalgo" text,
+     * or a hostile input alternating two classes) would make insertion sort quadratic, each comparison
+     * a normalization, so longer runs rank their distinct marks once and are placed by a counting sort:
+     * O(n log n) in the run, with normalizations only for the distinct marks.
+     */
+    static void canonicalOrder(int[] marks, int n) {
+        if (n <= SHORT_RUN) {
+            for (int i = 1; i < n; i++) {
+                for (int j = i; j > 0 && CharRules.reorders(marks[j - 1], marks[j]); j--) {
+                    int t = marks[j];
+                    marks[j] = marks[j - 1];
+                    marks[j - 1] = t;
+                }
+            }
+            return;
+        }
+        // The distinct marks, by code point, then ranked by combining class (equal classes share a rank).
+        int[] byCp = Arrays.copyOf(marks, n);
+        Arrays.sort(byCp);
+        int d = 0;
+        for (int i = 0; i < n; i++) if (d == 0 || byCp[d - 1] != byCp[i]) byCp[d++] = byCp[i];
+        byCp = Arrays.copyOf(byCp, d);
+        Integer[] byClass = new Integer[d];
+        for (int i = 0; i < d; i++) byClass[i] = byCp[i];
+        // reorders(x, y) holds exactly when x's class is above y's: a consistent comparator.
+        Arrays.sort(byClass, (x, y) -> CharRules.reorders(x, y) ? 1 : CharRules.reorders(y, x) ? -1 : 0);
+        int[] rankOfCp = new int[d];
+        int rank = 0;
+        for (int i = 0; i < d; i++) {
+            if (i > 0 && CharRules.reorders(byClass[i], byClass[i - 1])) rank++;
+            rankOfCp[Arrays.binarySearch(byCp, byClass[i])] = rank;
+        }
+        // Stable counting sort by rank.
+        int[] count = new int[rank + 2];
+        int[] ranks = new int[n];
+        for (int i = 0; i < n; i++) {
+            ranks[i] = rankOfCp[Arrays.binarySearch(byCp, marks[i])];
+            count[ranks[i] + 1]++;
+        }
+        for (int r = 1; r < count.length; r++) count[r] += count[r - 1];
+        int[] sorted = new int[n];
+        for (int i = 0; i < n; i++) sorted[count[ranks[i]]++] = marks[i];
+        System.arraycopy(sorted, 0, marks, 0, n);
     }
 
     private void appendCodePoint(int cp, int start, int end) {
