@@ -119,7 +119,7 @@ final class TrainCommand implements Command {
         Path dir = resume != null ? resume : ModelCache.resolve(a.require("model"));
         if (resume != null && a.has("model")) err.println("bertj train: resuming from " + resume + "; the weights come from there, not from --model");
         BertTokenizer tok = BertTokenizer.fromPretrained(dir);
-        String task = task(a, state);
+        String task = task(a, state, resume);
         Float dropout = a.has("dropout") ? (float) dbl(a, "dropout", 0) : null;
         TrainableModel model;
         List<String> labels = null;
@@ -146,7 +146,9 @@ final class TrainCommand implements Command {
         List<Trainer.Example> validation = a.has("validation") ? examples(readRows(Path.of(a.get("validation")), task), ids, Path.of(a.get("validation")), task) : null;
         List<Trainer.Example> test = a.has("test") ? examples(readRows(Path.of(a.get("test")), task), ids, Path.of(a.get("test")), task) : null;
         Path tokenizerJson = Files.isRegularFile(dir.resolve("tokenizer.json")) ? dir.resolve("tokenizer.json") : null;
-        trainer.checkpointing(new Trainer.Checkpointing(outDir, a.intValue("save-steps", 0, 0), a.intValue("save-total-limit", 0, 0), tokenizerJson));
+        // A resumed run keeps the checkpoint's saving schedule unless told otherwise (it changes no weight).
+        trainer.checkpointing(new Trainer.Checkpointing(outDir, a.intValue("save-steps", state == null ? 0 : state.saveSteps(), 0),
+                a.intValue("save-total-limit", state == null ? 0 : state.saveTotalLimit(), 0), tokenizerJson));
         if (resume != null) trainer.resumeFrom(resume);
         boolean[] saved = {false};
         trainer.train(train, validation, (epoch, trainLoss, val) -> {
@@ -175,13 +177,13 @@ final class TrainCommand implements Command {
     }
 
     /** The task: --task, else the resumed checkpoint's; a flag that contradicts the checkpoint is an error. */
-    private static String task(Args a, TrainerState state) {
+    private static String task(Args a, TrainerState state, Path resume) {
         String fromState = state == null ? null : state.architecture().equals(Checkpoint.HeadKind.MASKED_LM.architecture()) ? "mlm" : "classification";
         String t = a.has("task") ? a.get("task") : fromState != null ? fromState : "classification";
         if (!t.equals("classification") && !t.equals("mlm")) throw new Args.UsageException("train: --task must be classification or mlm, got '" + t + "'");
         if (fromState != null && !fromState.equals(t)) {
-            throw new IllegalArgumentException("the checkpoint's " + TrainerState.FILE + " (field architecture: " + state.architecture()
-                    + ") is a " + fromState + " run, not --task " + t);
+            throw new IllegalArgumentException(resume.resolve(TrainerState.FILE) + ": field architecture is " + state.architecture()
+                    + ", a " + fromState + " run, not --task " + t);
         }
         return t;
     }

@@ -361,7 +361,8 @@ public final class Trainer {
 
     private TrainerState state(Plan p, int step, int epoch, int microBatchesDone, boolean finished, int epochStart, int[] order) {
         return new TrainerState(model.architecture(), step, epoch, microBatchesDone, finished, epochStart, p.total(), p.epochs(), p.warmup(),
-                settings, p.examples(), p.dataSha(), order, p.modelSha(), lossCurve, epochLog);
+                settings, p.examples(), p.dataSha(), order, p.modelSha(), lossCurve, epochLog,
+                checkpointing == null ? 0 : checkpointing.saveSteps(), checkpointing == null ? 0 : checkpointing.saveTotalLimit());
     }
 
     private void save(AdamW optimizer, TrainerState st) throws IOException {

@@ -40,11 +40,13 @@ import java.util.Objects;
  * @param modelSha256 SHA-256 of the model's parameter names and shapes, to refuse another model's state
  * @param losses every optimizer step's training loss so far
  * @param epochs per finished epoch: {@code epoch}, {@code train_loss} and {@code validation} metrics
+ * @param saveSteps the run's checkpoint interval (0: epoch ends only), which a resumed run keeps
+ * @param saveTotalLimit how many checkpoints the run keeps (0: all)
  */
 public record TrainerState(String architecture, int globalStep, int epoch, int microBatchesDone, boolean epochFinished,
                            int epochStartStep, int maxSteps, int numEpochs, int warmupSteps, Trainer.Settings settings,
                            int trainExamples, String trainSha256, int[] order, String modelSha256, List<Double> losses,
-                           List<Map<String, Object>> epochs) {
+                           List<Map<String, Object>> epochs, int saveSteps, int saveTotalLimit) {
     /** The file name inside a checkpoint directory. */
     public static final String FILE = "trainer_state.json";
     /** The value of the {@code format} field this version writes and reads. */
@@ -100,6 +102,8 @@ public record TrainerState(String architecture, int globalStep, int epoch, int m
         args.put("max_length", (long) s.maxLength());
         args.put("seed", s.seed());
         args.put("mlm_probability", s.mlmProbability());
+        args.put("save_steps", (long) saveSteps);
+        args.put("save_total_limit", (long) saveTotalLimit);
         m.put("args", args);
         Map<String, Object> data = new LinkedHashMap<>();
         data.put("train_examples", (long) trainExamples);
@@ -180,7 +184,7 @@ public record TrainerState(String architecture, int globalStep, int epoch, int m
                 f.integer(pos, "position.micro_batches_done"), f.bool(pos, "position.epoch_finished"), f.integer(pos, "position.epoch_start_step"),
                 f.integer(f.root, "max_steps"), f.integer(f.root, "num_train_epochs"), f.integer(sched, "scheduler.warmup_steps"), settings,
                 f.integer(data, "data.train_examples"), f.string(data, "data.train_sha256"), order, f.string(f.root, "model_sha256"),
-                losses, epochs);
+                losses, epochs, f.integer(args, "args.save_steps"), f.integer(args, "args.save_total_limit"));
         st.checkConsistent(file);
         return st;
     }

@@ -128,11 +128,11 @@ public final class TrainingCheckpoints {
     static Path write(Path outputDir, TrainableModel model, BertTokenizer tokenizer, Path tokenizerJson, AdamW optimizer,
                       TrainerState state, int keep) throws IOException {
         Path dir = outputDir.resolve("checkpoint-" + state.globalStep());
-        long pauseMs = Long.getLong("bertj.checkpoint.pauseMs", 0);
+        long pauseMs = pauseMs(state.globalStep());
         AtomicFiles.writeDirectory(dir, tmp -> {
             model.writeFiles(tmp, tokenizer, tokenizerJson);
-            // A test aid (bertj.checkpoint.pauseMs): holds the write half done, so a crash test's
-            // SIGKILL lands inside it rather than racing a write that takes milliseconds.
+            // A test aid: holds this write half done, so a crash test's SIGKILL lands inside it
+            // rather than racing a write that takes milliseconds.
             if (pauseMs > 0) sleep(pauseMs);
             writeOptimizer(tmp.resolve(OPTIMIZER_FILE), optimizer);
             state.writeTo(tmp);
@@ -144,6 +144,22 @@ public final class TrainingCheckpoints {
             }
         }
         return dir;
+    }
+
+    /**
+     * The pause asked for by {@code -Dbertj.checkpoint.pause=STEP:MS} (a test aid for crash tests):
+     * MS milliseconds in the middle of writing checkpoint STEP, after the model files and before the
+     * optimizer and trainer state; 0 for any other step or without the property.
+     */
+    static long pauseMs(int step) {
+        String p = System.getProperty("bertj.checkpoint.pause");
+        if (p == null) return 0;
+        String[] parts = p.split(":");
+        try {
+            return parts.length == 2 && Integer.parseInt(parts[0]) == step ? Long.parseLong(parts[1]) : 0;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("-Dbertj.checkpoint.pause must be STEP:MILLISECONDS, got " + p, e);
+        }
     }
 
     /** Renames a checkpoint aside before deleting it, so a crash mid-delete never leaves a half checkpoint under its name. */
