@@ -114,7 +114,15 @@ final class TrainCommand implements Command {
                 dbl(a, "mlm-probability", d.mlmProbability()));
         Path outDir = a.has("out") ? Path.of(a.get("out")) : resume != null ? defaultOut(resume) : null;
         if (outDir == null && !a.has("dump-grads")) throw new Args.UsageException("train: --out DIR is required (or --dump-grads DIR)");
-        if (outDir != null && !a.has("dump-grads")) TrainingCheckpoints.checkOutputDir(outDir);
+        if (outDir != null && !a.has("dump-grads")) {
+            TrainingCheckpoints.checkOutputDir(outDir);
+            Path stale = resume == null ? TrainingCheckpoints.latest(outDir) : null;
+            // A fresh run among another run's checkpoints would leave them to be taken for its own by a later --resume.
+            if (stale != null) {
+                throw new IllegalArgumentException(outDir + " already holds the checkpoints of a run (" + stale.getFileName()
+                        + "); continue it with --resume " + outDir + ", or train into another --out");
+            }
+        }
 
         Path dir = resume != null ? resume : ModelCache.resolve(a.require("model"));
         if (resume != null && a.has("model")) err.println("bertj train: resuming from " + resume + "; the weights come from there, not from --model");

@@ -221,8 +221,10 @@ class TrainResumeProcessTest {
         r = TokenizeCommandTest.run("", "train", "--resume", ckpt.toString(), "--train", data.toString(), "--task", "mlm");
         assertEquals(1, r.status(), r.err());
         assertTrue(r.err().contains("checkpoint-5/trainer_state.json: field architecture is BertForSequenceClassification, a classification run, not --task mlm"), r.err());
-        r = TokenizeCommandTest.run("", "train", "--resume", ckpt.resolve("checkpoint-5").toString(), "--train", model.resolve("vocab.txt").toString());
+        // A fresh run into the directory of another run's checkpoints is refused: a later --resume would take them for its own.
+        r = TokenizeCommandTest.run("", a.toArray(String[]::new));
         assertEquals(1, r.status(), r.err());
+        assertTrue(r.err().contains(ckpt + " already holds the checkpoints of a run (checkpoint-5); continue it with --resume"), r.err());
     }
 
     static String read(Path p) {
