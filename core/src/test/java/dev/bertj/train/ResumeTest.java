@@ -127,7 +127,7 @@ class ResumeTest {
         List<Trainer.Example> train = data(kind, 52, 11), validation = data(kind, 20, 12);
 
         TrainableModel whole = fresh(kind);
-        Trainer uninterrupted = new Trainer(whole, TOK, settings(), null).checkpointing(new Trainer.Checkpointing(tmp.resolve("whole"), 3, 0, null));
+        Trainer uninterrupted = new Trainer(whole, TOK, settings(), null).checkpointing(new Trainer.Checkpointing(tmp.resolve("whole"), 3, 2, null));
         assertEquals(8, uninterrupted.train(train, validation, null));
         Map<String, int[]> want = bits(whole);
 
