@@ -248,6 +248,11 @@ public final class Trainer {
      */
     public int train(List<Example> train, List<Example> validation, EpochListener listener) throws Exception {
         if (train.isEmpty()) throw new IllegalArgumentException("the training set is empty");
+        if (model instanceof TaskModel) {
+            for (int i = 0; i < train.size(); i++) {
+                if (train.get(i).label() < 0) throw new IllegalArgumentException("training example " + i + " has no label; a classifier trains on labelled examples");
+            }
+        }
         List<Encoding> enc = encode(train);
         List<Encoding> valEnc = validation == null || validation.isEmpty() ? null : encode(validation);
         int bs = settings.batchSize(), accum = settings.gradientAccumulation();

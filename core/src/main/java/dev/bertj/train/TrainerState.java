@@ -61,6 +61,7 @@ public record TrainerState(String architecture, int globalStep, int epoch, int m
         epochs = List.copyOf(epochs);
     }
 
+    /** A copy of the epoch's example order. */
     @Override
     public int[] order() {
         return order.clone();
