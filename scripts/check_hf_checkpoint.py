@@ -6,8 +6,11 @@ How to run (from the repository root; Debian's python3-torch and python3-numpy, 
     /usr/bin/python3 scripts/check_hf_checkpoint.py CKPT_DIR --inputs NPY_DIR [--expected LOGITS.npy] [--tol 1e-5]
 
     CKPT_DIR   a checkpoint saved by dev.bertj.train.Checkpoint (model.safetensors, config.json, vocab.txt, ...)
-    NPY_DIR    input_ids.npy, and optionally token_type_ids.npy, attention_mask.npy, labels.npy (int64 [B, S])
-    LOGITS.npy the logits bertj computed on those inputs; the script fails if they differ by more than --tol
+    NPY_DIR    input_ids.npy, and optionally token_type_ids.npy, attention_mask.npy, labels.npy (int64 [B, S];
+               labels [B] for a classifier, [B, S] with -100 where nothing is predicted for BertForMaskedLM)
+    LOGITS.npy the logits bertj computed on those inputs ([B, labels] for a classifier; for BertForMaskedLM
+               [M, vocab] at the M positions whose label is not -100, in row-major position order); the
+               script fails if they differ by more than --tol
 
 To get checkpoints and bertj's logits on the tiny-bert fixtures, run CheckpointTest with
 -Dbertj.checkpoint.export=DIR; it writes DIR/seqcls, DIR/custom_<pooling> and DIR/<name>_logits.npy.
@@ -25,16 +28,25 @@ make_fixtures.py (HF's module and parameter names, checked there against torch.n
   * the tokenizer files HF's BertTokenizer reads (vocab.txt, tokenizer_config.json) are present and consistent.
 A "BertClassifier" checkpoint (the notebook's custom head) is checked the same way: encoder names
 unprefixed into BertModel, classification_head.{0,3}.* into the notebook's Sequential head, strictly.
+A "BertForMaskedLM" checkpoint is loaded as transformers' BertForMaskedLM.from_pretrained loads a
+safetensors file: the module tree is HF's (bert without a pooler, cls.predictions.transform.{dense,
+LayerNorm}, cls.predictions.decoder, cls.predictions.bias); bert.pooler.* is ignored, as HF's
+_keys_to_ignore_on_load_unexpected says; the only keys allowed to be missing are the tied ones HF drops on
+save and re-ties on load (cls.predictions.decoder.weight = bert.embeddings.word_embeddings.weight,
+cls.predictions.decoder.bias = cls.predictions.bias); anything else missing or unexpected fails. The
+logits at the labelled positions and the mean cross-entropy (ignore_index -100) are then computed.
 """
 
 import argparse
 import json
+import math
 import os
 import struct
 import sys
 
 import numpy as np
 import torch
+from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import make_fixtures as mf  # noqa: E402  (the reference modules)
@@ -118,6 +130,68 @@ def strict_load(module, state, what):
     print(f"  {what}: strict load OK, {len(shapes)} tensors, {sum(int(np.prod(s)) for s in shapes.values())} values")
 
 
+class BertLMPredictionHead(nn.Module):
+    """HF's cls.predictions: transform (dense, act, LayerNorm), then a decoder tied to the word embeddings."""
+
+    def __init__(self, c):
+        super().__init__()
+        h, v = c["hidden_size"], c["vocab_size"]
+        self.transform = nn.Module()
+        self.transform.dense = nn.Linear(h, h)
+        self.transform.LayerNorm = nn.LayerNorm(h, eps=c["layer_norm_eps"])
+        self.decoder = nn.Linear(h, v)
+        self.bias = nn.Parameter(torch.zeros(v))
+        self.decoder.bias = self.bias  # tied, as HF's BertLMPredictionHead
+
+    def forward(self, x):
+        return self.decoder(self.transform.LayerNorm(mf.gelu(self.transform.dense(x))))
+
+
+class BertForMaskedLM(nn.Module):
+    """HF's BertForMaskedLM (add_pooling_layer=False) with HF's parameter names."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.bert = mf.BertModel(c)
+        self.bert.pooler = nn.Identity()  # no pooler: BertForMaskedLM builds BertModel(add_pooling_layer=False)
+        self.cls = nn.Module()
+        self.cls.predictions = BertLMPredictionHead(c)
+        self.cls.predictions.decoder.weight = self.bert.embeddings.word_embeddings.weight  # tie_weights()
+
+    def forward(self, ids, mask, types):
+        last, _, _, _ = self.bert(ids, mask, types)
+        return last
+
+
+MLM_TIED = {"cls.predictions.decoder.weight", "cls.predictions.decoder.bias"}
+
+
+def load_masked_lm(c, weights):
+    """transformers' from_pretrained for BertForMaskedLM, strict apart from what HF itself tolerates."""
+    model = BertForMaskedLM(c)
+    ignored = sorted(k for k in weights if k.startswith("bert.pooler."))
+    state = {k: v for k, v in weights.items() if not k.startswith("bert.pooler.") and not (k.startswith("bert.") and k[5:] in HF_BUFFERS)}
+    expected = set(model.state_dict().keys())
+    missing = sorted(expected - set(state))
+    unexpected = sorted(set(state) - expected)
+    if unexpected or set(missing) - MLM_TIED:
+        fail(f"BertForMaskedLM: missing {sorted(set(missing) - MLM_TIED)}, unexpected {unexpected}")
+    for k, v in state.items():
+        want = tuple(model.state_dict()[k].shape)
+        if tuple(v.shape) != want:
+            fail(f"BertForMaskedLM: {k} has shape {tuple(v.shape)}, the model {want}")
+    model.load_state_dict(state, strict=False)
+    # load_state_dict copies into the tied parameters, so the decoder reads the loaded embeddings and bias.
+    if model.cls.predictions.decoder.weight.data_ptr() != model.bert.embeddings.word_embeddings.weight.data_ptr():
+        fail("BertForMaskedLM: the decoder weight is not tied to the word embeddings")
+    print(f"  BertForMaskedLM: load OK, {len(state)} tensors; tied (re-tied on load, not in the file): "
+          f"{[k for k in sorted(MLM_TIED) if k not in weights]}; ignored as HF does: {ignored or 'none'}")
+    present = sorted(MLM_TIED & set(weights))
+    if present:
+        print(f"  note: the file also holds {present} (HF's own safetensors checkpoints do not)")
+    return model
+
+
 def check_tokenizer_files(ckpt, c):
     vocab_path = os.path.join(ckpt, "vocab.txt")
     tc_path = os.path.join(ckpt, "tokenizer_config.json")
@@ -154,13 +228,17 @@ def main():
     if not metadata or metadata.get("format") not in ("pt", "tf", "flax", "mlx"):
         fail(f"model.safetensors metadata {metadata} lacks the 'format' transformers requires")
     archs = c.get("architectures") or []
-    print(f"{ckpt}: architectures {archs}, {len(weights)} tensors, num_labels {len(id2label)} {id2label}")
+    labels_note = "" if "BertForMaskedLM" in archs else f", num_labels {len(id2label)} {id2label}"
+    print(f"{ckpt}: architectures {archs}, {len(weights)} tensors{labels_note}")
 
     if "BertForSequenceClassification" in archs:
         model = mf.BertForSequenceClassification(c, len(id2label))
         sd = {k: v for k, v in weights.items() if not (k.startswith("bert.") and k[5:] in HF_BUFFERS)}
         strict_load(model, sd, "BertForSequenceClassification")
         head = None
+    elif "BertForMaskedLM" in archs:
+        model = load_masked_lm(c, weights)
+        head = "mlm"
     elif "BertClassifier" in archs:
         missing = [k for k in CUSTOM_KEYS if k not in c]
         if missing:
@@ -177,7 +255,7 @@ def main():
         strict_load(head, {k: v for k, v in weights.items() if k.startswith("classification_head.")}, "classification_head")
         pooling = flags[0]
     else:
-        fail(f"architectures {archs} names neither BertForSequenceClassification nor BertClassifier")
+        fail(f"architectures {archs} names none of BertForSequenceClassification, BertClassifier, BertForMaskedLM")
     check_tokenizer_files(ckpt, c)
 
     def npy(name, default=None):
@@ -192,7 +270,15 @@ def main():
     labels = npy("labels.npy")
     model.eval()
     with torch.no_grad():
-        if head is None:
+        if head == "mlm":
+            if labels is None or labels.shape != ids.shape:
+                fail("BertForMaskedLM needs labels.npy of the inputs' shape [B, S] (-100 where nothing is predicted)")
+            last = model(ids, mask, types)
+            picked = labels.view(-1) != -100
+            logits = model.cls.predictions(last.reshape(-1, last.shape[-1])[picked])
+            loss = torch.nn.functional.cross_entropy(logits, labels.view(-1)[picked])
+            labels = labels.view(-1)[picked]
+        elif head is None:
             logits, loss = model(ids, mask, types, labels if labels is not None else torch.zeros(ids.shape[0], dtype=torch.int64))
         else:
             head.eval()
@@ -202,9 +288,13 @@ def main():
             logits = head(features)
             loss = torch.nn.functional.cross_entropy(logits, labels) if labels is not None else None
     np.set_printoptions(precision=6, suppress=True)
-    print(f"  logits {list(logits.shape)}:\n{logits.numpy()}")
+    if head == "mlm":
+        print(f"  logits {list(logits.shape)} at the labelled positions; predicted ids {logits.argmax(-1).tolist()[:16]}...")
+        print(f"  perplexity {math.exp(loss.item()):.4f}")
+    else:
+        print(f"  logits {list(logits.shape)}:\n{logits.numpy()}")
     if labels is not None:
-        print(f"  loss {loss.item():.7f} (labels {labels.tolist()})")
+        print(f"  loss {loss.item():.7f} (labels {labels.tolist()[:16]}{'...' if labels.numel() > 16 else ''})")
     if args.expected:
         want = np.load(args.expected)
         if want.shape != tuple(logits.shape):

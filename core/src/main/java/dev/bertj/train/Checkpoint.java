@@ -5,6 +5,8 @@ import dev.bertj.io.SafeTensors;
 import dev.bertj.io.SafeTensorsWriter;
 import dev.bertj.model.BertClassifier;
 import dev.bertj.model.BertConfig;
+import dev.bertj.model.BertForMaskedLM;
+import dev.bertj.model.BertPreTrainedModel;
 import dev.bertj.model.BertForSequenceClassification;
 import dev.bertj.model.CustomHeadConfig;
 import dev.bertj.model.SequenceClassifier;
@@ -23,6 +25,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -37,7 +40,7 @@ import java.util.stream.Stream;
  * ({@code vocab.txt}, {@code tokenizer_config.json}, and {@code tokenizer.json} when the source
  * had one).
  *
- * <p>Two kinds, told apart by config.json's {@code architectures} ({@link #headKind}):
+ * <p>Three kinds, told apart by config.json's {@code architectures} ({@link #headKind}):
  * <ul>
  *   <li>{@code BertForSequenceClassification}: exactly HF's names and shapes ({@code bert.*},
  *       {@code classifier.weight} [labels, hidden], {@code classifier.bias} [labels]), so
@@ -46,6 +49,13 @@ import java.util.stream.Stream;
  *       (no prefix), the head as {@code classification_head.{0,3}.{weight,bias}}, and the
  *       notebook's CustomConfig fields (ff_output_dim, n_classes, ff_dropout, cls_only,
  *       average_all, pooler) in config.json.
+ *   <li>{@code BertForMaskedLM}: HF's names ({@code bert.*}, {@code cls.predictions.transform.*},
+ *       {@code cls.predictions.bias}) written the way HF's safetensors checkpoints are: the decoder's
+ *       weight and bias are tied to {@code bert.embeddings.word_embeddings.weight} and
+ *       {@code cls.predictions.bias}, so HF drops {@code cls.predictions.decoder.*} on save and re-ties
+ *       them on load. HF's BertForMaskedLM has no pooler; a pooler that came from the source
+ *       checkpoint is kept (HF ignores it on load, a later classifier uses it), a newly initialised
+ *       one is not written.
  * </ul>
  *
  * <p><b>Atomicity.</b> A save writes the whole checkpoint with {@link AtomicFiles#writeDirectory}, and
@@ -61,7 +71,9 @@ public final class Checkpoint {
         SEQUENCE_CLASSIFICATION("BertForSequenceClassification"),
         /** {@code BertClassifier}: load with {@link #loadClassifier}. */
         CUSTOM("BertClassifier"),
-        /** Anything else ({@code BertModel}, {@code BertForMaskedLM}, none): an encoder needing a new head. */
+        /** {@code BertForMaskedLM}: load with {@link #loadMaskedLm}; for a classifier, an encoder needing a new head. */
+        MASKED_LM("BertForMaskedLM"),
+        /** Anything else ({@code BertModel}, none): an encoder needing a new head. */
         NONE(null);
 
         private final String architecture;
@@ -100,12 +112,71 @@ public final class Checkpoint {
      *     hold the tokenizer's vocabulary; {@code dir} is then unchanged
      */
     public static void save(Path dir, SequenceClassifier<?> model, BertTokenizer tokenizer, Path tokenizerJson) throws IOException {
+        // The config is built (and id2label checked) before anything is written.
+        BertConfig config = classifierConfig(model);
+        AtomicFiles.writeDirectory(dir, tmp -> writeFiles(tmp, config, model.parameters(), tokenizer, tokenizerJson));
+    }
+
+    /** The config.json architecture {@code model} is saved with. */
+    static String architectureOf(SequenceClassifier<?> model) {
+        return switch (model) {
+            case BertForSequenceClassification m -> HeadKind.SEQUENCE_CLASSIFICATION.architecture();
+            case BertClassifier m -> HeadKind.CUSTOM.architecture();
+        };
+    }
+
+    private static BertConfig classifierConfig(SequenceClassifier<?> model) {
         BertConfig config = withLabels(model.config(), model.numLabels());
-        config = switch (model) {
+        return switch (model) {
             case BertForSequenceClassification m -> config.with("architectures", List.of(HeadKind.SEQUENCE_CLASSIFICATION.architecture()));
             case BertClassifier m -> m.headConfig().apply(config).with("architectures", List.of(HeadKind.CUSTOM.architecture()));
         };
-        write(dir, config, model.parameters(), tokenizer, tokenizerJson);
+    }
+
+    /**
+     * Saves a masked-LM checkpoint atomically, as HF's {@code BertForMaskedLM.save_pretrained} with
+     * safetensors (see the class comment for the tied decoder and the pooler).
+     *
+     * @param tokenizerJson the tokenizer.json {@code tokenizer} was loaded from, copied in; null if it had none
+     */
+    public static void save(Path dir, BertForMaskedLM model, BertTokenizer tokenizer, Path tokenizerJson) throws IOException {
+        AtomicFiles.writeDirectory(dir, tmp -> writeFiles(tmp, model, tokenizer, tokenizerJson));
+    }
+
+    /**
+     * Writes {@code model}'s checkpoint files (model.safetensors, config.json, tokenizer files) into
+     * {@code dir}, an empty directory, one file at a time: for callers that make a larger directory
+     * atomic themselves (a training checkpoint adds the optimizer and trainer state).
+     */
+    static void writeFiles(Path dir, BertPreTrainedModel<?> model, BertTokenizer tokenizer, Path tokenizerJson) throws IOException {
+        switch (model) {
+            case SequenceClassifier<?> m -> writeFiles(dir, classifierConfig(m), m.parameters(), tokenizer, tokenizerJson);
+            case BertForMaskedLM m -> writeFiles(dir, m.config().with("architectures", List.of(HeadKind.MASKED_LM.architecture())),
+                    maskedLmWeights(m), tokenizer, tokenizerJson);
+        }
+    }
+
+    /** The weights HF's BertForMaskedLM saves: all but a newly initialised pooler (the tied decoder is not among them). */
+    private static Map<String, Tensor> maskedLmWeights(BertForMaskedLM m) {
+        Map<String, Tensor> out = new LinkedHashMap<>(m.parameters());
+        if (!m.bert().hasPretrainedPooler()) out.keySet().removeIf(k -> k.startsWith("bert.pooler."));
+        return out;
+    }
+
+    /**
+     * Loads a {@code BertForMaskedLM} checkpoint (bertj's, HF's or {@code convert}'s) to predict or to
+     * continue training. Strict: a weight missing from the file is an error (a pooler may be absent,
+     * as in HF's, since masked-LM never uses it).
+     *
+     * @throws IllegalArgumentException if {@code dir} holds another kind, or lacks a weight
+     */
+    public static BertForMaskedLM loadMaskedLm(Path dir) throws IOException {
+        requireKind(dir, HeadKind.MASKED_LM);
+        BertForMaskedLM m = BertForMaskedLM.fromPretrained(dir);
+        Set<String> needed = new java.util.TreeSet<>(m.parameters().keySet());
+        needed.removeIf(k -> k.startsWith("bert.pooler."));
+        requireComplete(dir, needed);
+        return m;
     }
 
     /** The classifier in {@code dir}, whichever head it has ({@link #headKind}). */
@@ -113,7 +184,7 @@ public final class Checkpoint {
         return switch (headKind(dir)) {
             case SEQUENCE_CLASSIFICATION -> loadSequenceClassification(dir);
             case CUSTOM -> loadClassifier(dir);
-            case NONE -> throw new IllegalArgumentException(dir + " has no classification head (config.json architectures); train one with ./bertj train");
+            case MASKED_LM, NONE -> throw new IllegalArgumentException(dir + " has no classification head (config.json architectures); train one with ./bertj train");
         };
     }
 
@@ -155,7 +226,7 @@ public final class Checkpoint {
 
     // ------------------------------------------------------------------------------------------
 
-    private static void write(Path dir, BertConfig config, Map<String, Tensor> params, BertTokenizer tokenizer, Path tokenizerJson)
+    private static void writeFiles(Path tmp, BertConfig config, Map<String, Tensor> params, BertTokenizer tokenizer, Path tokenizerJson)
             throws IOException {
         if (tokenizer.vocabSize() > config.vocabSize()) {
             throw new IllegalArgumentException("the tokenizer has " + tokenizer.vocabSize() + " tokens but the model's vocab_size is "
@@ -163,15 +234,13 @@ public final class Checkpoint {
         }
         // HF's safetensors writer orders tensors by name (all are F32 here); the order carries no meaning.
         Map<String, Tensor> sorted = new TreeMap<>(params);
-        AtomicFiles.writeDirectory(dir, tmp -> {
-            SafeTensorsWriter.write(tmp.resolve("model.safetensors"), sorted, Map.of("format", "pt"));
-            Files.writeString(tmp.resolve("config.json"), config.toJson() + "\n", StandardCharsets.UTF_8);
-            tokenizer.saveVocabulary(tmp);
-            Files.writeString(tmp.resolve("tokenizer_config.json"), tokenizer.tokenizerConfigJson(config.maxPositionEmbeddings()),
-                    StandardCharsets.UTF_8);
-            if (tokenizerJson != null) Files.copy(tokenizerJson, tmp.resolve("tokenizer.json"));
-            verifyTokenizer(tmp, tokenizer, tokenizerJson);
-        });
+        SafeTensorsWriter.write(tmp.resolve("model.safetensors"), sorted, Map.of("format", "pt"));
+        Files.writeString(tmp.resolve("config.json"), config.toJson() + "\n", StandardCharsets.UTF_8);
+        tokenizer.saveVocabulary(tmp);
+        Files.writeString(tmp.resolve("tokenizer_config.json"), tokenizer.tokenizerConfigJson(config.maxPositionEmbeddings()),
+                StandardCharsets.UTF_8);
+        if (tokenizerJson != null) Files.copy(tokenizerJson, tmp.resolve("tokenizer.json"));
+        verifyTokenizer(tmp, tokenizer, tokenizerJson);
     }
 
     /**

@@ -16,7 +16,7 @@ import java.util.Map;
  * @param confusion counts, rows = true label, columns = predicted
  * @param count number of examples
  */
-public record Metrics(double loss, double accuracy, double f1, long[][] confusion, int count) {
+public record Metrics(double loss, double accuracy, double f1, long[][] confusion, int count) implements Evaluation {
 
     /** Metrics from true labels, predicted labels and the summed loss. */
     public static Metrics of(int[] truth, int[] predicted, double lossSum, int classes) {
@@ -48,7 +48,13 @@ public record Metrics(double loss, double accuracy, double f1, long[][] confusio
         return tp == 0 ? 0.0 : 2.0 * tp / (2.0 * tp + fp + fn);
     }
 
+    @Override
+    public String summary() {
+        return String.format("loss %.4f, accuracy %.4f, f1 %.4f", loss, accuracy, f1);
+    }
+
     /** As JSON-ready values: accuracy, f1, loss, confusion_matrix, count. */
+    @Override
     public Map<String, Object> toJson() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("accuracy", accuracy);

@@ -2,6 +2,16 @@ package dev.bertj.tests;
 
 import dev.bertj.io.Json;
 import dev.bertj.io.Npy;
+import dev.bertj.model.BertForMaskedLM;
+import dev.bertj.model.MaskedLmOutput;
+import dev.bertj.model.TrainMode;
+import dev.bertj.nn.Gradients;
+import dev.bertj.tokenizer.Batch;
+import dev.bertj.tokenizer.BertTokenizer;
+import dev.bertj.train.Checkpoint;
+import dev.bertj.train.MaskedLmTaskModel;
+import dev.bertj.train.Trainer;
+import dev.bertj.train.TrainerState;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -9,11 +19,13 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -81,7 +93,113 @@ class TrainCommandTest {
         assertArrayEquals(new int[] {2, 384}, Npy.readFloat32(grads.resolve("classifier.weight.npy")).shape());
         assertTrue(Files.isRegularFile(grads.resolve("loss.npy")));
         try (var files = Files.list(grads)) {
-            assertEquals(105 + 1, files.count(), "101 encoder tensors + pooler (2) + classifier (2) + loss");
+            assertEquals(105 + 2, files.count(), "101 encoder tensors + pooler (2) + classifier (2) + loss + inputs/");
         }
+        assertArrayEquals(new int[] {2}, Npy.readInt64(grads.resolve("inputs/labels.npy")).shape());
+    }
+
+    /** Texts of a JSON Lines file, as train reads them. */
+    static List<Trainer.Example> texts(Path file) throws Exception {
+        List<Trainer.Example> out = new ArrayList<>();
+        for (String l : Files.readAllLines(file)) {
+            if (!l.isBlank()) out.add(Trainer.Example.text(Json.asString(Json.asObject(Json.parse(l), "line").get("text"), "text")));
+        }
+        return out;
+    }
+
+    @SuppressWarnings("unchecked")
+    @Test
+    void maskedLmFineTuningLowersTheHeldOutLossAndSavesAnHfMaskedLmCheckpoint() throws Exception {
+        Path out = Files.createTempDirectory("bertj-mlm");
+        TokenizeCommandTest.Result r = TokenizeCommandTest.run("", "train", "--task", "mlm", "--model", model.toString(),
+                "--train", data.resolve("train.jsonl").toString(), "--validation", data.resolve("validation.jsonl").toString(),
+                "--test", data.resolve("test.jsonl").toString(), "--max-steps", "8", "--batch-size", "16", "--max-length", "64",
+                "--lr", "1e-4", "--save-steps", "4", "--out", out.toString());
+        assertEquals(0, r.status(), r.err());
+        Map<String, Object> metrics = (Map<String, Object>) Json.parse(Files.readString(out.resolve("metrics.json")));
+        assertEquals("mlm", metrics.get("task"));
+        Map<String, Object> epoch = (Map<String, Object>) Json.asArray(metrics.get("epochs"), "epochs").get(0);
+        double trainLoss = Json.asDouble(epoch.get("train_loss"), "train_loss");
+        assertEquals(Math.exp(trainLoss), Json.asDouble(epoch.get("train_perplexity"), "ppl"), 1e-9 * Math.exp(trainLoss));
+        Map<String, Object> val = (Map<String, Object>) epoch.get("validation");
+        double after = Json.asDouble(val.get("loss"), "loss");
+        assertEquals(Math.exp(after), Json.asDouble(val.get("perplexity"), "perplexity"), 1e-9 * Math.exp(after));
+        assertTrue(Json.asLong(val.get("tokens"), "tokens") > 100, "masked validation tokens: " + val);
+        assertTrue(((Map<String, Object>) metrics.get("test")).get("perplexity") instanceof Double, metrics.toString());
+
+        // The same validation masks (seed 42, evaluation streams) on the model before fine-tuning.
+        BertTokenizer tok = BertTokenizer.fromPretrained(model);
+        Trainer.Settings s = new Trainer.Settings(1, 8, 16, 1, 1e-4, 0.1, 0.01, 1.0, 64, 42, 0.15);
+        double before = new Trainer(MaskedLmTaskModel.of(BertForMaskedLM.fromPretrained(model)), tok, s, null)
+                .evaluateMaskedLm(texts(data.resolve("validation.jsonl"))).loss();
+        System.err.println("TrainCommandTest MLM: validation loss " + before + " -> " + after + ", perplexity " + Math.exp(before) + " -> " + Math.exp(after));
+        assertTrue(after < before, "validation MLM loss " + before + " -> " + after);
+
+        // HF's BertForMaskedLM layout: bert.* (MiniLM has no pooler), the head, no tied decoder.
+        assertEquals(List.of("BertForMaskedLM"), CheckpointTest.json(out.resolve("config.json")).get("architectures"));
+        Map<String, List<Integer>> shapes = CheckpointTest.shapes(out.resolve("model.safetensors"));
+        assertEquals(101 + 5, shapes.size(), shapes.keySet().toString());
+        assertEquals(List.of(384, 384), shapes.get("cls.predictions.transform.dense.weight"));
+        assertEquals(List.of(30522), shapes.get("cls.predictions.bias"));
+        assertTrue(shapes.keySet().stream().allMatch(k -> k.startsWith("bert.") || k.startsWith("cls.predictions.")));
+        assertFalse(shapes.keySet().stream().anyMatch(k -> k.startsWith("cls.predictions.decoder.") || k.startsWith("bert.pooler.")));
+        MaskedLmTaskModel trained = MaskedLmTaskModel.of(Checkpoint.loadMaskedLm(out));
+        assertTrue(Files.isRegularFile(out.resolve("checkpoint-8/optimizer.safetensors")));
+        assertEquals(8, TrainerState.read(out.resolve("checkpoint-8")).globalStep());
+
+        // For scripts/check_hf_checkpoint.py: the checkpoint, a masked validation batch and bertj's logits there.
+        Batch b = new Trainer(trained, tok, s, null).firstBatch(texts(data.resolve("validation.jsonl")));
+        MaskedLmOutput o = trained.forward(b);
+        exportMaskedLm(out, b, o);
+    }
+
+    static void exportMaskedLm(Path ckpt, Batch b, MaskedLmOutput o) throws Exception {
+        String export = System.getProperty("bertj.checkpoint.export");
+        if (export == null) return;
+        Path dir = Path.of(export);
+        Path inputs = dir.resolve("mlm_inputs");
+        Files.createDirectories(inputs);
+        for (String f : List.of("config.json", "model.safetensors", "vocab.txt", "tokenizer_config.json", "tokenizer.json")) {
+            Files.createDirectories(dir.resolve("mlm"));
+            if (Files.isRegularFile(ckpt.resolve(f))) Files.copy(ckpt.resolve(f), dir.resolve("mlm").resolve(f), StandardCopyOption.REPLACE_EXISTING);
+        }
+        Npy.writeInt64(inputs.resolve("input_ids.npy"), b.inputIds(), b.batchSize(), b.seqLen());
+        Npy.writeInt64(inputs.resolve("token_type_ids.npy"), b.tokenTypeIds(), b.batchSize(), b.seqLen());
+        Npy.writeInt64(inputs.resolve("attention_mask.npy"), b.attentionMask(), b.batchSize(), b.seqLen());
+        Npy.writeInt64(inputs.resolve("labels.npy"), b.labels(), b.batchSize(), b.seqLen());
+        Npy.writeFloat32(dir.resolve("mlm_logits.npy"), o.logits().data(), o.logits().shape());
+        Npy.writeFloat32(dir.resolve("mlm_loss.npy"), new float[] {o.loss()});
+    }
+
+    @Test
+    void dumpGradsForMaskedLmWritesTheMaskedBatchAndItsGradients() throws Exception {
+        Path grads = Files.createTempDirectory("bertj-grads-mlm");
+        TokenizeCommandTest.Result r = TokenizeCommandTest.run("", "train", "--task", "mlm", "--model", model.toString(),
+                "--train", data.resolve("train.jsonl").toString(), "--batch-size", "2", "--max-length", "32", "--dropout", "0",
+                "--dump-grads", grads.toString());
+        assertEquals(0, r.status(), r.err());
+        Npy.Array labels = Npy.readInt64(grads.resolve("inputs/labels.npy"));
+        Npy.Array ids = Npy.readInt64(grads.resolve("inputs/input_ids.npy"));
+        assertArrayEquals(ids.shape(), labels.shape(), "per-token labels");
+        long masked = java.util.Arrays.stream(labels.longs()).filter(v -> v != -100).count();
+        assertTrue(masked > 0, "some tokens selected");
+        assertArrayEquals(new int[] {30522, 384}, Npy.readFloat32(grads.resolve("bert.embeddings.word_embeddings.weight.npy")).shape());
+        assertArrayEquals(new int[] {30522}, Npy.readFloat32(grads.resolve("cls.predictions.bias.npy")).shape());
+        // The dumped gradients are those of the dumped batch: recomputed here through the model API.
+        int[] idArr = java.util.Arrays.stream(ids.longs()).mapToInt(v -> (int) v).toArray();
+        int[] lab = java.util.Arrays.stream(labels.longs()).mapToInt(v -> (int) v).toArray();
+        int[] mask = java.util.Arrays.stream(Npy.readInt64(grads.resolve("inputs/attention_mask.npy")).longs()).mapToInt(v -> (int) v).toArray();
+        Batch b = new Batch(ids.shape()[0], ids.shape()[1], idArr, new int[idArr.length], mask, lab);
+        BertForMaskedLM m = BertForMaskedLM.fromPretrained(model);
+        Gradients g = new Gradients();
+        float loss = m.trainStep(b, TrainMode.noDropout(), g).loss();
+        assertEquals(loss, Npy.readFloat32(grads.resolve("loss.npy")).floats()[0], 1e-5f * Math.abs(loss));
+        float[] want = g.get("cls.predictions.transform.dense.weight"), got = Npy.readFloat32(grads.resolve("cls.predictions.transform.dense.weight.npy")).floats();
+        float scale = 0, diff = 0;
+        for (int i = 0; i < want.length; i++) {
+            scale = Math.max(scale, Math.abs(want[i]));
+            diff = Math.max(diff, Math.abs(want[i] - got[i]));
+        }
+        assertTrue(scale > 0 && diff <= 1e-5f * scale, "max diff " + diff + " of " + scale);
     }
 }
