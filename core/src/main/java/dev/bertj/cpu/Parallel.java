@@ -74,12 +74,16 @@ public final class Parallel {
                 if (spins < 20_000) Thread.onSpinWait();
                 else LockSupport.parkNanos(50_000);
             }
-            body = null;
             Throwable f = failure;
             if (f instanceof RuntimeException re) throw re;
             if (f instanceof Error e) throw e;
             if (f != null) throw new IllegalStateException(f);
         } finally {
+            // Statics must not keep the task (its lambda holds the caller's arrays), the caller (its
+            // thread-locals) or the failure (its stack's objects) reachable once the region is over.
+            body = null;
+            caller = null;
+            failure = null;
             INSIDE.set(false);
             REGION.unlock();
         }
@@ -137,10 +141,19 @@ public final class Parallel {
                     else LockSupport.park(this);
                 }
                 signalled = false;
-                IntConsumer b = body;
-                if (b != null) drain(b, taskCount);
-                if (PENDING.decrementAndGet() == 0) LockSupport.unpark(caller);
+                help();
             }
+        }
+
+        /**
+         * Runs the region's tasks and signals the caller: a method of its own so that the parked loop's
+         * frame holds no reference to the task or the caller between regions.
+         */
+        private static void help() {
+            Thread c = caller; // read before the count reaches 0: the region clears it after that
+            IntConsumer b = body;
+            if (b != null) drain(b, taskCount);
+            if (PENDING.decrementAndGet() == 0) LockSupport.unpark(c);
         }
     }
 }
