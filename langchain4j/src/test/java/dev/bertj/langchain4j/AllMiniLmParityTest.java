@@ -38,7 +38,7 @@ class AllMiniLmParityTest {
         System.setProperty("ai.djl.offline", "true"); // no call-home probe from DJL
         oracle = new AllMiniLmL6V2EmbeddingModel();
         bertj = BertjEmbeddingModel.allMiniLmL6V2();
-        texts = RealTexts.ofEveryLength(40);
+        texts = RealTexts.ofEveryLength(25);
     }
 
     @AfterAll
