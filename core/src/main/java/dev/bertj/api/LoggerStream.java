@@ -13,6 +13,7 @@ final class LoggerStream extends OutputStream {
     private final System.Logger log;
     private final System.Logger.Level level;
     private final ByteArrayOutputStream line = new ByteArrayOutputStream();
+    private static final java.util.regex.Pattern PROGRESS = java.util.regex.Pattern.compile("^bertj convert: +\\d+%");
 
     private LoggerStream(System.Logger log, System.Logger.Level level) {
         this.log = log;
@@ -27,7 +28,9 @@ final class LoggerStream extends OutputStream {
     @Override
     public synchronized void write(int b) {
         if (b == '\n') {
-            log.log(level, line.toString(StandardCharsets.UTF_8));
+            String text = line.toString(StandardCharsets.UTF_8);
+            // Percentages are for a terminal; a log keeps what was done and where.
+            log.log(PROGRESS.matcher(text).find() ? System.Logger.Level.DEBUG : level, text);
             line.reset();
         } else {
             line.write(b);

