@@ -8,6 +8,7 @@ module dev.bertj {
     requires static jdk.incubator.vector;
     requires java.logging;
 
+    exports dev.bertj.api;
     exports dev.bertj.tokenizer;
     exports dev.bertj.io;
     exports dev.bertj.tensor;

@@ -58,6 +58,12 @@ public interface Memory {
     /** This backend's copy of parameter {@code t} (see the class comment). */
     Buf param(Tensor t);
 
+    /**
+     * Drops whatever this backend keeps for these parameters (packed layouts, device copies): their
+     * model was closed. A later {@link #param} makes a new copy. The default keeps nothing.
+     */
+    default void forget(Iterable<Tensor> params) { }
+
     /** Records that {@link #param}'s copy of {@code t} was changed in place here (an optimizer step). */
     void paramUpdated(Tensor t);
 

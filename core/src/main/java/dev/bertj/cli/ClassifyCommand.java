@@ -1,22 +1,21 @@
 package dev.bertj.cli;
 
+import dev.bertj.api.Classification;
+import dev.bertj.api.TextClassifier;
 import dev.bertj.io.Json;
-import dev.bertj.model.BertConfig;
-import dev.bertj.tokenizer.BertTokenizer;
-import dev.bertj.tokenizer.EncodeOptions;
-import dev.bertj.train.Checkpoint;
-import dev.bertj.train.TaskModel;
 
 import java.io.BufferedReader;
 import java.io.PrintStream;
-import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** {@code ./bertj classify}: a trained classifier's label and class probabilities per input line. */
+/** {@code ./bertj classify}: a trained classifier's label and class probabilities per input line, through {@link TextClassifier}. */
 final class ClassifyCommand implements Command {
-    private static final int CHUNK = 32;
+    /** Lines per call: enough for length-sorted batches to pay, few enough to stream. */
+    private static final int CHUNK = 256;
 
     @Override
     public String name() {
@@ -39,6 +38,7 @@ final class ClassifyCommand implements Command {
                 per line, label names from the config's id2label.
                 --device cpu|cuda|cuda:N runs the model on that device (the GPU backend bertj-cuda; ./bertj
                 adds it); --precision fp32|tf32|bf16 picks the GPU's matrix-product arithmetic (default fp32).
+                In Java: dev.bertj.api.TextClassifier.
                 """;
     }
 
@@ -46,30 +46,40 @@ final class ClassifyCommand implements Command {
     public int run(String[] argv, BufferedReader in, PrintStream out, PrintStream err) throws Exception {
         Args a = new Args(name(), argv, Args.withDevice(Set.of("model", "max-length")), Set.of());
         var device = a.device();
-        Path dir = ModelCache.resolve(a.require("model"));
-        TaskModel model = TaskModel.of(Checkpoint.loadClassifierOfAnyKind(dir));
-        model.to(device);
-        BertConfig config = BertConfig.read(dir.resolve("config.json"));
-        Map<Integer, String> names = config.id2label();
-        BertTokenizer tok = BertTokenizer.fromPretrained(dir);
-        int maxLength = a.intValue("max-length", Math.min(tok.modelMaxLength(), config.maxPositionEmbeddings()), 2);
-        EncodeOptions opts = EncodeOptions.builder().truncation(EncodeOptions.Truncation.LONGEST_FIRST).maxLength(maxLength).build();
-        int classes = model.numLabels();
-        InputBatches.forEach(in, tok, opts, CHUNK, b -> {
-            float[] probs = model.forward(b).probabilities();
-            for (int r = 0; r < b.batchSize(); r++) {
-                int best = 0;
-                Map<String, Object> scores = new LinkedHashMap<>();
-                for (int c = 0; c < classes; c++) {
-                    if (probs[r * classes + c] > probs[r * classes + best]) best = c;
-                    scores.put(names.getOrDefault(c, "LABEL_" + c), (double) probs[r * classes + c]);
+        var dir = ModelCache.resolve(a.require("model"));
+        TextClassifier.Builder builder = TextClassifier.builder(dir.toString()).device(device);
+        if (a.has("max-length")) builder.maxLength(a.intValue("max-length", 0, 2));
+        try (TextClassifier classifier = builder.build()) {
+            List<String> texts = new ArrayList<>(), pairs = new ArrayList<>();
+            int lineNo = 0;
+            while (true) {
+                String line = in.readLine();
+                if (line != null) {
+                    InputBatches.Line l = InputBatches.parse(line, ++lineNo, null);
+                    texts.add(l.text());
+                    pairs.add(l.pair());
                 }
-                Map<String, Object> row = new LinkedHashMap<>();
-                row.put("label", names.getOrDefault(best, "LABEL_" + best));
-                row.put("scores", scores);
-                out.println(Json.write(row));
+                if (texts.size() == CHUNK || (line == null && !texts.isEmpty())) {
+                    List<Classification> answers;
+                    try {
+                        answers = classifier.classify(texts, pairs.stream().allMatch(p -> p == null) ? null : pairs);
+                    } catch (IllegalArgumentException e) {
+                        throw TokenizeCommand.withLineNumber(e, lineNo - texts.size() + 1);
+                    }
+                    for (Classification c : answers) {
+                        Map<String, Object> scores = new LinkedHashMap<>();
+                        c.probabilities().forEach((label, p) -> scores.put(label, (double) p));
+                        Map<String, Object> row = new LinkedHashMap<>();
+                        row.put("label", c.label());
+                        row.put("scores", scores);
+                        out.println(Json.write(row));
+                    }
+                    texts.clear();
+                    pairs.clear();
+                }
+                if (line == null) break;
             }
-        });
+        }
         out.flush();
         return 0;
     }

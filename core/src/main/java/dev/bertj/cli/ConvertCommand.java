@@ -1,18 +1,10 @@
 package dev.bertj.cli;
 
-import dev.bertj.io.AtomicFiles;
-import dev.bertj.io.OnnxBertConverter;
-import dev.bertj.io.SafeTensorsWriter;
-import dev.bertj.model.BertConfig;
-import dev.bertj.tokenizer.BertTokenizer;
+import dev.bertj.api.ModelConversion;
 
 import java.io.BufferedReader;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -67,7 +59,7 @@ final class ConvertCommand implements Command {
             for (String o : new String[] {"vocab", "do-lower-case"}) {
                 if (a.has(o)) throw new Args.UsageException(name() + ": --" + o + " goes with --tf-checkpoint; --onnx takes the tokenizer from --tokenizer");
             }
-            convert(Path.of(a.require("onnx")), Path.of(a.require("tokenizer")), dir, err);
+            ModelConversion.fromOnnx(Path.of(a.require("onnx")), Path.of(a.require("tokenizer")), dir, err);
         } else {
             if (a.has("tokenizer")) throw new Args.UsageException(name() + ": --tokenizer goes with --onnx; with --tf-checkpoint use --vocab");
             Boolean lower = null;
@@ -76,40 +68,9 @@ final class ConvertCommand implements Command {
                 if (!v.equals("true") && !v.equals("false")) throw new Args.UsageException(name() + ": --do-lower-case must be true or false, got '" + v + "'");
                 lower = Boolean.valueOf(v);
             }
-            TfCheckpointConversion.convert(Path.of(a.get("tf-checkpoint")), a.has("vocab") ? Path.of(a.get("vocab")) : null, lower, dir, err);
+            ModelConversion.fromTfCheckpoint(Path.of(a.get("tf-checkpoint")), a.has("vocab") ? Path.of(a.get("vocab")) : null, lower, dir, err);
         }
         out.println("wrote " + dir.resolve("model.safetensors") + ", config.json, vocab.txt, tokenizer_config.json, tokenizer.json");
         return 0;
-    }
-
-    /** The conversion, shared with the default-model cache. */
-    static void convert(Path onnx, Path tokenizerJson, Path dir, PrintStream progress) throws IOException {
-        BertTokenizer tok = BertTokenizer.fromPretrained(tokenizerJson);
-        progress.println("bertj convert: reading " + onnx);
-        int[] last = {-1};
-        OnnxBertConverter.Converted c = OnnxBertConverter.convert(onnx, (done, total, name) -> {
-            int pct = total == 0 ? 100 : done * 100 / total;
-            if (pct / 10 != last[0] / 10 || done == total) {
-                progress.printf("bertj convert: %3d%% (%d/%d tensors) %s%n", pct, done, total, name);
-                last[0] = pct;
-            }
-        });
-        BertConfig config = BertConfig.of(c.config()).with("pad_token_id", (long) tok.specialTokens().padId());
-        if (config.vocabSize() != tok.vocabSize()) {
-            throw new IllegalArgumentException(tokenizerJson + " has " + tok.vocabSize() + " tokens but " + onnx
-                    + " has a vocabulary of " + config.vocabSize());
-        }
-        Files.createDirectories(dir);
-        SafeTensorsWriter.write(dir.resolve("model.safetensors"), c.weights(), Map.of("format", "pt"));
-        AtomicFiles.writeString(dir.resolve("config.json"), config.toJson() + "\n");
-        AtomicFiles.writeString(dir.resolve("vocab.txt"), String.join("\n", tok.vocab().tokens()) + "\n");
-        AtomicFiles.writeString(dir.resolve("tokenizer_config.json"), tok.tokenizerConfigJson(config.maxPositionEmbeddings()));
-        Path copy = dir.resolve("tokenizer.json");
-        if (!copy.toAbsolutePath().equals(tokenizerJson.toAbsolutePath())) {
-            Path tmp = copy.resolveSibling(".tokenizer.json.tmp");
-            Files.copy(tokenizerJson, tmp, StandardCopyOption.REPLACE_EXISTING);
-            Files.move(tmp, copy, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        }
-        progress.println("bertj convert: done (" + c.weights().size() + " tensors) -> " + dir);
     }
 }

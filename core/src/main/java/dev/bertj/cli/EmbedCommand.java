@@ -1,18 +1,20 @@
 package dev.bertj.cli;
 
-import dev.bertj.model.BertModel;
-import dev.bertj.model.BertModelOutput;
-import dev.bertj.model.SentenceEmbeddings;
+import dev.bertj.api.Pooling;
+import dev.bertj.api.SentenceEmbedder;
+import dev.bertj.model.BertConfig;
 import dev.bertj.tokenizer.BertTokenizer;
-import dev.bertj.tokenizer.EncodeOptions;
 
 import java.io.BufferedReader;
 import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 
-/** {@code ./bertj embed}: one sentence embedding (a JSON array) per input line. */
+/** {@code ./bertj embed}: one sentence embedding (a JSON array) per input line, through {@link SentenceEmbedder}. */
 final class EmbedCommand implements Command {
-    private static final int CHUNK = 32;
+    /** Lines per call: enough for length-sorted batches to pay, few enough to stream. */
+    private static final int CHUNK = 256;
 
     @Override
     public String name() {
@@ -37,6 +39,8 @@ final class EmbedCommand implements Command {
                   --max-length N   truncate to N tokens (default: the model's maximum)
                 --device cpu|cuda|cuda:N runs the model on that device (the GPU backend bertj-cuda; ./bertj
                 adds it); --precision fp32|tf32|bf16 picks the GPU's matrix-product arithmetic (default fp32).
+                In Java: dev.bertj.api.SentenceEmbedder, which by default follows the model's
+                sentence-transformers files instead.
                 """;
     }
 
@@ -49,28 +53,42 @@ final class EmbedCommand implements Command {
             throw new Args.UsageException("embed: --pooling must be mean or cls, got '" + pooling + "'");
         }
         var dir = ModelCache.resolve(a.require("model"));
-        BertTokenizer tok = BertTokenizer.fromPretrained(dir);
-        BertModel model = BertModel.fromPretrained(dir).to(device);
-        int maxLength = a.intValue("max-length", Math.min(tok.modelMaxLength(), model.config().maxPositionEmbeddings()), 2);
-        EncodeOptions opts = EncodeOptions.builder().truncation(EncodeOptions.Truncation.LONGEST_FIRST).maxLength(maxLength).build();
-        int h = model.config().hiddenSize();
-        InputBatches.forEach(in, tok, opts, CHUNK, b -> {
-            BertModelOutput o = model.forward(b);
-            float[] emb = pooling.equals("cls")
-                    ? SentenceEmbeddings.cls(o.lastHiddenState().data(), b.batchSize(), b.seqLen(), h)
-                    : SentenceEmbeddings.mean(o.lastHiddenState().data(), b.attentionMask(), b.batchSize(), b.seqLen(), h);
-            if (a.has("normalize")) SentenceEmbeddings.normalize(emb, b.batchSize(), h);
+        int modelMax = Math.min(BertTokenizer.fromPretrained(dir).modelMaxLength(), BertConfig.read(dir.resolve("config.json")).maxPositionEmbeddings());
+        int maxLength = a.intValue("max-length", modelMax, 2);
+        try (SentenceEmbedder embedder = SentenceEmbedder.builder(dir).pooling(pooling.equals("cls") ? Pooling.CLS : Pooling.MEAN)
+                .normalize(a.has("normalize")).maxLength(maxLength).device(device).build()) {
+            List<String> texts = new ArrayList<>(), pairs = new ArrayList<>();
             StringBuilder sb = new StringBuilder();
-            for (int r = 0; r < b.batchSize(); r++) {
-                sb.setLength(0);
-                sb.append('[');
-                for (int i = 0; i < h; i++) {
-                    if (i > 0) sb.append(',');
-                    sb.append(emb[r * h + i]);
+            int lineNo = 0;
+            while (true) {
+                String line = in.readLine();
+                if (line != null) {
+                    InputBatches.Line l = InputBatches.parse(line, ++lineNo, null);
+                    texts.add(l.text());
+                    pairs.add(l.pair());
                 }
-                out.append(sb.append(']')).append('\n');
+                if (texts.size() == CHUNK || (line == null && !texts.isEmpty())) {
+                    float[][] vectors;
+                    try {
+                        vectors = embedder.embed(texts, pairs.stream().allMatch(p -> p == null) ? null : pairs);
+                    } catch (IllegalArgumentException e) {
+                        throw TokenizeCommand.withLineNumber(e, lineNo - texts.size() + 1);
+                    }
+                    for (float[] v : vectors) {
+                        sb.setLength(0);
+                        sb.append('[');
+                        for (int i = 0; i < v.length; i++) {
+                            if (i > 0) sb.append(',');
+                            sb.append(v[i]);
+                        }
+                        out.append(sb.append(']')).append('\n');
+                    }
+                    texts.clear();
+                    pairs.clear();
+                }
+                if (line == null) break;
             }
-        });
+        }
         out.flush();
         return 0;
     }

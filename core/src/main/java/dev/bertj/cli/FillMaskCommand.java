@@ -1,19 +1,14 @@
 package dev.bertj.cli;
 
+import dev.bertj.api.FillMask;
+import dev.bertj.api.FillMaskPrediction;
 import dev.bertj.io.Json;
 import dev.bertj.model.BertForMaskedLM;
-import dev.bertj.model.MaskedLmOutput;
-import dev.bertj.tokenizer.Batch;
 import dev.bertj.tokenizer.BertTokenizer;
-import dev.bertj.tokenizer.DataCollatorWithPadding;
-import dev.bertj.tokenizer.EncodeOptions;
-import dev.bertj.tokenizer.Encoding;
 
 import java.io.BufferedReader;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +16,8 @@ import java.util.Set;
 
 /**
  * {@code ./bertj fill-mask}: HF's fill-mask pipeline. For each [MASK] of a text, the top-k tokens by
- * {@code softmax(logits)} at that position, as {@code {"score", "token", "token_str", "sequence"}}.
+ * {@code softmax(logits)} at that position, as {@code {"score", "token", "token_str", "sequence"}}:
+ * {@link FillMask} does the work.
  */
 final class FillMaskCommand implements Command {
     private static final int CHUNK = 16;
@@ -60,106 +56,58 @@ final class FillMaskCommand implements Command {
         var dir = ModelCache.resolve(a.require("model"));
         int topK = a.intValue("top-k", 5, 1);
         BertTokenizer tok = BertTokenizer.fromPretrained(dir);
-        BertForMaskedLM model = BertForMaskedLM.fromPretrained(dir).to(device);
-        topK = Math.min(topK, model.vocabSize());
+        BertForMaskedLM model = BertForMaskedLM.fromPretrained(dir);
         int maxLength = a.intValue("max-length", Math.min(tok.modelMaxLength(), model.config().maxPositionEmbeddings()), 2);
-        EncodeOptions opts = EncodeOptions.builder().truncation(EncodeOptions.Truncation.LONGEST_FIRST).maxLength(maxLength).build();
-        int maskId = tok.tokenToId(tok.specialTokens().mask());
-        DataCollatorWithPadding collator = new DataCollatorWithPadding(tok);
-        List<String> texts = new ArrayList<>(), pairs = new ArrayList<>();
-        int lineNo = 0;
-        while (true) {
-            String line = in.readLine();
-            if (line != null) {
-                String[] tp = TokenizeCommand.parseLine(line, ++lineNo);
-                texts.add(tp[0]);
-                pairs.add(tp[1]);
+        try (FillMask fill = FillMask.of(model, tok, maxLength).to(device)) {
+            List<String> texts = new ArrayList<>(), pairs = new ArrayList<>();
+            int lineNo = 0;
+            while (true) {
+                String line = in.readLine();
+                if (line != null) {
+                    String[] tp = TokenizeCommand.parseLine(line, ++lineNo);
+                    texts.add(tp[0]);
+                    pairs.add(tp[1]);
+                }
+                if (texts.size() == CHUNK || (line == null && !texts.isEmpty())) {
+                    int first = lineNo - texts.size() + 1;
+                    List<List<List<FillMaskPrediction>>> answers;
+                    try {
+                        answers = fill.fill(texts, pairs.stream().allMatch(p -> p == null) ? null : pairs, topK);
+                    } catch (FillMask.NoMaskException e) {
+                        throw new IllegalArgumentException("stdin line " + (first + e.index()) + ": the text" + e.getMessage().substring(e.getMessage().indexOf(" has no ")), e);
+                    } catch (IllegalArgumentException e) {
+                        throw TokenizeCommand.withLineNumber(e, first);
+                    }
+                    for (List<List<FillMaskPrediction>> perMask : answers) {
+                        out.append(Json.write(perMask.size() == 1 ? json(perMask.getFirst()) : perMask.stream().map(FillMaskCommand::json).toList()))
+                                .append('\n');
+                    }
+                    texts.clear();
+                    pairs.clear();
+                }
+                if (line == null) break;
             }
-            if (texts.size() == CHUNK || (line == null && !texts.isEmpty())) {
-                int first = lineNo - texts.size() + 1;
-                emit(model, tok, collator, texts, pairs, opts, maskId, topK, first, out);
-                texts.clear();
-                pairs.clear();
-            }
-            if (line == null) break;
         }
         out.flush();
         return 0;
     }
 
-    private static void emit(BertForMaskedLM model, BertTokenizer tok, DataCollatorWithPadding collator, List<String> texts, List<String> pairs,
-                             EncodeOptions opts, int maskId, int topK, int firstLine, PrintStream out) throws IOException {
-        List<Encoding> encs;
-        try {
-            encs = tok.encodeBatch(texts, pairs.stream().allMatch(p -> p == null) ? null : pairs, opts);
-        } catch (IllegalArgumentException e) {
-            throw TokenizeCommand.withLineNumber(e, firstLine);
-        }
-        Batch b = collator.collate(encs);
-        int s = b.seqLen();
-        List<Integer> positions = new ArrayList<>();
-        int[] masksPerRow = new int[b.batchSize()];
-        for (int r = 0; r < b.batchSize(); r++) {
-            for (int t = 0; t < s; t++) {
-                if (b.attentionMask()[r * s + t] == 1 && b.inputIds()[r * s + t] == maskId) {
-                    positions.add(r * s + t);
-                    masksPerRow[r]++;
-                }
-            }
-            if (masksPerRow[r] == 0) {
-                throw new IllegalArgumentException("stdin line " + (firstLine + r) + ": the text has no " + tok.specialTokens().mask()
-                        + " token to fill" + (encs.get(r).length() >= opts.maxLength() ? " (it may have been truncated at " + opts.maxLength() + " tokens)" : ""));
-            }
-        }
-        MaskedLmOutput o = model.logitsAt(b, positions.stream().mapToInt(Integer::intValue).toArray());
-        float[] logits = o.logits().data();
-        int v = model.vocabSize(), at = 0;
-        for (int r = 0; r < b.batchSize(); r++) {
-            List<Object> perMask = new ArrayList<>();
-            int[] ids = Arrays.copyOfRange(b.inputIds(), r * s, (r + 1) * s);
-            boolean single = masksPerRow[r] == 1;
-            for (int k = 0; k < masksPerRow[r]; k++, at++) {
-                perMask.add(predictions(tok, ids, b.attentionMask(), r * s, o.positions()[at] - r * s, logits, at * v, v, topK, single));
-            }
-            out.append(Json.write(single ? perMask.get(0) : perMask)).append('\n');
-        }
-    }
-
     /** The top {@code topK} predictions for the one mask of {@code text}, as {@link #run} prints them. */
     static List<Object> fill(BertForMaskedLM model, BertTokenizer tok, String text, int topK) {
-        Batch b = new DataCollatorWithPadding(tok).collate(List.of(tok.encode(text)));
-        int maskId = tok.tokenToId(tok.specialTokens().mask()), at = -1;
-        for (int t = 0; t < b.seqLen(); t++) if (b.inputIds()[t] == maskId) at = t;
-        if (at < 0) throw new IllegalArgumentException("'" + text + "' has no " + tok.specialTokens().mask() + " token to fill");
-        float[] logits = model.logitsAt(b, new int[] {at}).logits().data();
-        return predictions(tok, b.inputIds(), b.attentionMask(), 0, at, logits, 0, model.vocabSize(), topK, true);
+        // Not closed: the caller owns the model.
+        return json(FillMask.of(model, tok).fill(text, topK).getFirst());
     }
 
-    /** HF's postprocess for one mask: softmax over the vocabulary, the top k, each with the text it would give. */
-    private static List<Object> predictions(BertTokenizer tok, int[] rowIds, int[] mask, int rowStart, int at, float[] logits, int off, int v,
-                                            int topK, boolean single) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (int i = 0; i < v; i++) max = Math.max(max, logits[off + i]);
-        double sum = 0;
-        for (int i = 0; i < v; i++) sum += Math.exp(logits[off + i] - max);
-        Integer[] order = new Integer[v];
-        for (int i = 0; i < v; i++) order[i] = i;
-        // Highest logit first; ties by id, as torch.topk returns the lower index first on CPU.
-        Arrays.sort(order, (x, y) -> logits[off + x] != logits[off + y] ? Float.compare(logits[off + y], logits[off + x]) : Integer.compare(x, y));
+    /** One mask's predictions as HF's pipeline prints them. */
+    private static List<Object> json(List<FillMaskPrediction> predictions) {
         List<Object> out = new ArrayList<>();
-        for (int k = 0; k < topK; k++) {
-            int id = order[k];
-            int[] ids = rowIds.clone();
-            ids[at] = id;
-            // HF drops padding, then decodes; with several masks it keeps special tokens so the other masks show.
-            int real = 0;
-            for (int t = 0; t < ids.length; t++) if (mask[rowStart + t] == 1) ids[real++] = ids[t];
-            Map<String, Object> p = new LinkedHashMap<>();
-            p.put("score", Math.exp(logits[off + id] - max) / sum);
-            p.put("token", (long) id);
-            p.put("token_str", tok.decode(id));
-            p.put("sequence", tok.decode(Arrays.copyOf(ids, real), single));
-            out.add(p);
+        for (FillMaskPrediction p : predictions) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("score", p.score());
+            m.put("token", (long) p.token());
+            m.put("token_str", p.tokenStr());
+            m.put("sequence", p.sequence());
+            out.add(m);
         }
         return out;
     }

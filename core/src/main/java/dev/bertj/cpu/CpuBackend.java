@@ -113,6 +113,15 @@ public final class CpuBackend implements Backend {
     @Override public Buf wrap(float[] host) { return new HostBuf(host); }
     @Override public Buf param(Tensor t) { return new HostBuf(t.data()); }
     @Override public void paramUpdated(Tensor t) { t.changed(); }
+
+    /** Removes the packed copies now rather than when the weak maps next notice the keys are gone (a closed model's memory returns at once). */
+    @Override
+    public void forget(Iterable<Tensor> params) {
+        for (Tensor t : params) {
+            packed.remove(t);
+            fused.remove(t);
+        }
+    }
     @Override public Buf gradient(int n) { return new HostBuf(new float[n]); }
     @Override public void zero(Buf x, int n) { Arrays.fill(a(x), 0, n, 0f); }
     @Override public void copy(Buf src, Buf dst, int n) { System.arraycopy(a(src), 0, a(dst), 0, n); }

@@ -20,13 +20,19 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.WeakHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
 
 /**
  * HF's {@code BertModel}: {@link BertEmbeddings}, a {@link BertEncoder} of N {@link BertLayer}s, and the {@link BertPooler}.
  * Immutable after loading: one instance serves concurrent forward calls, each with its own
  * activations.
+ *
+ * <p>{@link #close()} releases the activation arenas and the backend's copies of the weights (the
+ * CPU's packed GEMM layouts, a GPU's device copies). Nothing static refers to a model, so one that is
+ * dropped without closing is collected too, with everything it holds.
  */
-public final class BertModel {
+public final class BertModel implements AutoCloseable {
     final BertConfig config;
     final BertEmbeddings embeddings;
     final BertEncoder encoder;
@@ -35,16 +41,53 @@ public final class BertModel {
     private final List<String> newlyInitialized;
     private final String source;
     private volatile boolean poolerWarned;
-    /** The backend the model runs on, and its per-thread arenas. */
+    private volatile boolean closed;
+    /** The backend the model runs on, and the arenas of its passes. */
     private volatile Placement placement = new Placement(Backends.cpu());
 
     /**
-     * Where the model runs: the backend, and per calling thread one arena for training passes and one
-     * for inference, so each reuses its buffers from call to call (see {@link Arena}).
+     * Where the model runs: the backend, and the arenas its passes reuse their buffers from (see
+     * {@link Arena}). The model owns them: in a {@code ThreadLocal} an arena would stay in every thread
+     * that ever ran a pass (the common pool's, a web server's) until that thread touched the map again,
+     * long after the model was dropped.
      */
-    private record Placement(Backend backend, ThreadLocal<Arena> train, ThreadLocal<Arena> infer) {
+    private static final class Placement {
+        final Backend backend;
+        /** Idle inference arenas: a pass takes one and gives it back, so there are as many as passes ever ran at once. */
+        private final ConcurrentLinkedDeque<Arena> idle = new ConcurrentLinkedDeque<>();
+        /** One training arena per thread: a TrainPass stays valid until that thread's next forwardTrain. Threads are weak keys. */
+        private final Map<Thread, Arena> train = new WeakHashMap<>();
+
         Placement(Backend backend) {
-            this(backend, ThreadLocal.withInitial(backend::newArena), ThreadLocal.withInitial(backend::newArena));
+            this.backend = backend;
+        }
+
+        Backend backend() {
+            return backend;
+        }
+
+        Arena takeInference() {
+            Arena a = idle.pollFirst(); // last in, first out: the arena whose buffers fit the last shape
+            return a != null ? a : backend.newArena();
+        }
+
+        void giveBack(Arena a, boolean closed) {
+            if (closed) a.close();
+            else idle.offerFirst(a);
+        }
+
+        Arena train() {
+            synchronized (train) {
+                return train.computeIfAbsent(Thread.currentThread(), t -> backend.newArena());
+            }
+        }
+
+        void close() {
+            for (Arena a; (a = idle.pollFirst()) != null; ) a.close();
+            synchronized (train) {
+                train.values().forEach(Arena::close);
+                train.clear();
+            }
         }
     }
 
@@ -93,7 +136,9 @@ public final class BertModel {
                         + (act == config.activation() ? "'s hidden_act is" : " needs") + "; run it on the CPU");
             }
         }
+        Placement old = placement;
         placement = new Placement(backend);
+        old.close();
         return this;
     }
 
@@ -108,16 +153,46 @@ public final class BertModel {
      * inference arena (recycled with the encoder's buffers at the next call; a GPU runs one at a time).
      */
     float headInference(float[] logits, HeadInference head) {
-        Placement pl = placement;
+        Placement pl = open("forward");
         Backend be = pl.backend();
-        synchronized (lock(be)) {
-            pl.infer().get().activate();
-            try {
-                return head.run(be, logits);
-            } finally {
-                Arena.deactivate();
+        Arena arena = pl.takeInference();
+        try {
+            synchronized (lock(be)) {
+                arena.activate();
+                try {
+                    return head.run(be, logits);
+                } finally {
+                    Arena.deactivate();
+                }
             }
+        } finally {
+            pl.giveBack(arena, closed);
         }
+    }
+
+    /** The placement, or one sentence naming {@code method} when the model was closed. */
+    private Placement open(String method) {
+        if (closed) throw new IllegalStateException("BertModel." + method + ": the model was closed");
+        return placement;
+    }
+
+    /**
+     * Releases what the model holds beyond its weights: every idle activation arena and the backend's
+     * copies of its parameters (packed GEMM layouts on the CPU, device memory on a GPU). Later passes
+     * fail with {@link IllegalStateException}; close once the passes in flight have returned. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        Placement pl = placement;
+        pl.close();
+        pl.backend().forget(parameters.values());
+    }
+
+    /** Whether {@link #close()} was called. */
+    public boolean isClosed() {
+        return closed;
     }
 
     /** The device the model runs on. */
@@ -194,25 +269,35 @@ public final class BertModel {
      */
     public BertModelOutput forward(int[] inputIds, int[] tokenTypeIds, int[] attentionMask, int batch, int seq,
                                    boolean outputHiddenStates, boolean outputAttentions) {
-        int h = config.hiddenSize(), heads = config.numAttentionHeads();
-        if (seq > config.maxPositionEmbeddings()) {
-            throw new IllegalArgumentException("sequence length " + seq + " is longer than max_position_embeddings "
-                    + config.maxPositionEmbeddings() + "; truncate the input (e.g. --max-length " + config.maxPositionEmbeddings() + ")");
-        }
+        checkSeq("forward", seq);
         int n = batch * seq;
         checkLength("input_ids", inputIds, n, batch, seq);
         if (tokenTypeIds != null) checkLength("token_type_ids", tokenTypeIds, n, batch, seq);
         if (attentionMask != null) checkLength("attention_mask", attentionMask, n, batch, seq);
-        Placement pl = placement;
+        Placement pl = open("forward");
         Backend be = pl.backend();
-        Arena arena = pl.infer().get();
-        synchronized (lock(be)) {
-            arena.begin();
-            try {
-                return forward(be, inputIds, tokenTypeIds, attentionMask, batch, seq, outputHiddenStates, outputAttentions);
-            } finally {
-                Arena.deactivate();
+        Arena arena = pl.takeInference();
+        try {
+            synchronized (lock(be)) {
+                arena.begin();
+                try {
+                    return forward(be, inputIds, tokenTypeIds, attentionMask, batch, seq, outputHiddenStates, outputAttentions);
+                } finally {
+                    Arena.deactivate();
+                }
             }
+        } finally {
+            pl.giveBack(arena, closed);
+        }
+    }
+
+    /** A sequence longer than the position table, refused in library terms (what to truncate, and to what). */
+    private void checkSeq(String method, int seq) {
+        int max = config.maxPositionEmbeddings();
+        if (seq > max) {
+            throw new IllegalArgumentException("BertModel." + method + ": sequence length " + seq + " is longer than max_position_embeddings "
+                    + max + "; truncate the input to at most " + max + " tokens (EncodeOptions.builder().truncation(LONGEST_FIRST).maxLength("
+                    + max + "), as SentenceEmbedder, TextClassifier and FillMask do by default)");
         }
     }
 
@@ -294,12 +379,9 @@ public final class BertModel {
      * loop allocates almost nothing): finish with a pass, backward included, before starting the next.
      */
     public TrainPass forwardTrain(Batch b, TrainMode mode) {
-        int seq = b.seqLen();
-        if (seq > config.maxPositionEmbeddings()) {
-            throw new IllegalArgumentException("sequence length " + seq + " is longer than max_position_embeddings " + config.maxPositionEmbeddings());
-        }
-        Placement pl = placement;
-        Arena arena = pl.train().get();
+        checkSeq("forwardTrain", b.seqLen());
+        Placement pl = open("forwardTrain");
+        Arena arena = pl.train();
         arena.begin();
         try {
             return forwardTrain(pl.backend(), b, mode, arena);
@@ -357,6 +439,6 @@ public final class BertModel {
     }
 
     private static void checkLength(String what, int[] a, int n, int batch, int seq) {
-        if (a.length != n) throw new IllegalArgumentException(what + " has " + a.length + " values; batch " + batch + " x seq " + seq + " needs " + n);
+        if (a.length != n) throw new IllegalArgumentException("BertModel.forward: " + what + " has " + a.length + " values; batch " + batch + " x seq " + seq + " needs " + n);
     }
 }

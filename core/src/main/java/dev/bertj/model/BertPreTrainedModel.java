@@ -12,7 +12,8 @@ import java.util.Map;
  *
  * @param <M> the model's own type, so {@link #to} returns it
  */
-public abstract sealed class BertPreTrainedModel<M extends BertPreTrainedModel<M>> permits SequenceClassifier, BertForMaskedLM {
+public abstract sealed class BertPreTrainedModel<M extends BertPreTrainedModel<M>> implements AutoCloseable
+        permits SequenceClassifier, BertForMaskedLM {
     final BertModel bert;
 
     BertPreTrainedModel(BertModel bert) {
@@ -49,5 +50,13 @@ public abstract sealed class BertPreTrainedModel<M extends BertPreTrainedModel<M
     /** The backend the model runs on (gradients and the optimizer live there too). */
     public Backend backend() {
         return bert.backend();
+    }
+
+    /** Releases the backend's copies of the head's weights, then closes the encoder ({@link BertModel#close()}). */
+    @Override
+    public void close() {
+        if (bert.isClosed()) return;
+        bert.backend().forget(parameters().values());
+        bert.close();
     }
 }
