@@ -7,6 +7,7 @@
 module dev.bertj {
     requires static jdk.incubator.vector;
     requires java.logging;
+    requires jdk.httpserver;
 
     exports dev.bertj.tokenizer;
     exports dev.bertj.io;
@@ -18,6 +19,7 @@ module dev.bertj {
     exports dev.bertj.train;
     exports dev.bertj.data;
     exports dev.bertj.backend;
+    exports dev.bertj.serve;
 
     uses dev.bertj.backend.BackendProvider;
     provides dev.bertj.backend.BackendProvider with dev.bertj.cpu.CpuBackendProvider;
