@@ -54,10 +54,12 @@ final class ServeCommand implements Command {
                 "max-client-batch-size", "max-input-length", "payload-limit", "api-key")), Set.of("auto-truncate"));
         var device = a.device();
         ServerConfig defaults = ServerConfig.defaults();
-        ServerConfig config = new ServerConfig(a.has("host") ? a.get("host") : defaults.host(), a.intValue("port", defaults.port(), 0),
+        int port = a.intValue("port", defaults.port(), 0);
+        if (port > 65535) throw new Args.UsageException("serve: --port must be at most 65535, got " + port);
+        if (a.has("api-key") && a.get("api-key").isEmpty()) throw new Args.UsageException("serve: --api-key must not be empty");
+        ServerConfig config = new ServerConfig(a.has("host") ? a.get("host") : defaults.host(), port,
                 a.intValue("max-concurrent-requests", defaults.maxConcurrentRequests(), 1), a.intValue("payload-limit", defaults.payloadLimit(), 1),
                 a.has("api-key") ? a.get("api-key") : null, defaults.stopSeconds());
-        if (config.port() > 65535) throw new Args.UsageException("serve: --port must be at most 65535, got " + config.port());
         EmbeddingService.Settings settings = new EmbeddingService.Settings(a.intValue("max-batch-tokens", 16384, 1),
                 a.intValue("max-client-batch-size", 32, 1), a.intValue("max-input-length", 0, 1), a.has("auto-truncate"), device);
         String model = a.require("model");

@@ -151,7 +151,7 @@ public final class Metrics {
     }
 
     private static String number(double d) {
-        return d == Math.rint(d) ? Long.toString((long) d) : Double.toString(d);
+        return java.math.BigDecimal.valueOf(d).stripTrailingZeros().toPlainString(); // 0.0005, not 5.0E-4
     }
 
     /** Escapes a label value as the text format requires. */

@@ -154,12 +154,28 @@ final class Routes implements HttpHandler {
                 declared = -1; // the JDK server has already refused a malformed Content-Length
             }
         }
-        if (declared > config.payloadLimit()) throw tooLarge(declared);
         try (InputStream in = ex.getRequestBody()) {
+            if (declared > config.payloadLimit()) {
+                drain(in);
+                throw tooLarge(declared);
+            }
             byte[] body = in.readNBytes(config.payloadLimit() + 1);
-            if (body.length > config.payloadLimit()) throw tooLarge(-1);
+            if (body.length > config.payloadLimit()) {
+                drain(in);
+                throw tooLarge(-1);
+            }
             return body;
         }
+    }
+
+    /**
+     * Reads and drops up to 16 MB of a refused body, so that a client still sending it reads our 413
+     * instead of a reset connection; beyond that the JDK closes the connection.
+     */
+    private static void drain(InputStream in) throws IOException {
+        byte[] buf = new byte[65536];
+        long left = 16L << 20;
+        for (int n; left > 0 && (n = in.read(buf, 0, (int) Math.min(buf.length, left))) > 0; ) left -= n;
     }
 
     private ServeException tooLarge(long declared) {
