@@ -36,7 +36,7 @@ class ServeConcurrencyTest {
     @BeforeAll
     static void oracle() throws Exception {
         Path dir = ServeFixtures.minilm();
-        texts = ServeFixtures.mixedTexts(160, 700);
+        texts = ServeFixtures.mixedTexts(160, 300);
         BertModel model = BertModel.fromPretrained(dir);
         BertTokenizer tok = BertTokenizer.fromPretrained(dir);
         for (String t : texts) oracle.computeIfAbsent(t, k -> ServeFixtures.embedAlone(model, tok, k, MAX_LENGTH, true));
