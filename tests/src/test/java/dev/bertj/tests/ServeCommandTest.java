@@ -34,7 +34,7 @@ class ServeCommandTest {
     static final Pattern URL = Pattern.compile("listening on (http://127\\.0\\.0\\.1:\\d+)");
 
     /** A running {@code serve} child and its URL. */
-    record Child(Process process, String url, StringBuilder stderr) implements AutoCloseable {
+    record Child(Process process, String url, StringBuilder stderr, Thread stderrReader) implements AutoCloseable {
         @Override
         public void close() {
             process.destroyForcibly();
@@ -49,7 +49,7 @@ class ServeCommandTest {
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).start();
         StringBuilder err = new StringBuilder();
-        Thread.ofVirtual().start(() -> {
+        Thread reader = Thread.ofVirtual().start(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8))) {
                 for (String l; (l = r.readLine()) != null; ) synchronized (err) { err.append(l).append('\n'); }
             } catch (IOException ignored) {
@@ -71,7 +71,7 @@ class ServeCommandTest {
         }
         Matcher m = URL.matcher(first);
         assertTrue(m.find(), "one ready line with the URL: " + first);
-        return new Child(p, m.group(1), err);
+        return new Child(p, m.group(1), err, reader);
     }
 
     @Test
@@ -139,6 +139,7 @@ class ServeCommandTest {
             assertTrue(c.process().waitFor(60, TimeUnit.SECONDS), "exits within a bounded time");
             assertEquals(0, c.process().exitValue(), "exit status; stderr:\n" + c.stderr());
             System.out.printf("SIGTERM to exit: %.1f s%n", (System.nanoTime() - t0) / 1e9);
+            c.stderrReader().join(10_000); // everything the child wrote, up to its end
             synchronized (c.stderr()) {
                 assertTrue(c.stderr().toString().contains("bertj serve: stopped"), c.stderr().toString());
             }

@@ -88,7 +88,7 @@ class ServeMutationTest {
             }
             assertEquals(200, ServeFixtures.get(url + "/health").status());
         }
-        assertTrue(statuses.getOrDefault(422, 0) > 500 && statuses.getOrDefault(200, 0) > 50, "both sides reached: " + statuses);
+        assertTrue(statuses.getOrDefault(422, 0) > 500 && statuses.getOrDefault(200, 0) > 20, "both sides reached: " + statuses);
         System.out.println("mutated request bodies over HTTP, answers by status: " + statuses);
     }
 }

@@ -98,6 +98,22 @@ class ServeRoutesTest {
     }
 
     @Test
+    void autoTruncateAtTheMaxInputLengthUnlessTheRequestSaysNo() throws Exception {
+        EmbeddingService.Settings d = EmbeddingService.Settings.defaults();
+        var settings = new EmbeddingService.Settings(d.maxBatchTokens(), 4, 16, true, d.device());
+        try (BertServer s = ServeFixtures.start(ServeFixtures.minilm(), ServeFixtures.config(), settings)) {
+            String text = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen";
+            ServeFixtures.Reply r = post(s.url() + "/embed", "{\"inputs\": \"" + text + "\"}");
+            assertEquals(200, r.status(), r.body());
+            assertTrue(maxDiff(ServeFixtures.embedAlone(model, tok, text, 16, true), floats(Json.asArray(r.json(), "e").getFirst())) <= 1e-5f);
+            assertError(post(s.url() + "/embed", "{\"inputs\": \"" + text + "\", \"truncate\": false}"), 413, "Validation", "16");
+            assertError(post(s.url() + "/embed", "{\"inputs\": [\"a\", \"b\", \"c\", \"d\", \"e\"]}"), 413, "Validation", "batch size 5");
+            assertEquals(16L, Json.asObject(get(s.url() + "/info").json(), "info").get("max_input_length"));
+            assertEquals(Boolean.TRUE, Json.asObject(get(s.url() + "/info").json(), "info").get("auto_truncate"));
+        }
+    }
+
+    @Test
     void openAiEmbeddingsInFloatAndBase64() throws Exception {
         List<String> texts = List.of("The quick brown fox", "naïve café 😀 [MASK]");
         ServeFixtures.Reply r = post(url + "/v1/embeddings", "{\"input\": " + Json.write(texts) + ", \"model\": \"anything\"}");
