@@ -81,7 +81,8 @@ class OpenAIClientsTest {
             float[] a = floats(b64.get(i)), f = floats(asFloat.get(i));
             worst = Math.max(worst, Math.max(maxDiff(cli.get(i), a), maxDiff(cli.get(i), f)));
             assertTrue(maxDiff(cli.get(i), a) <= 1e-5f && maxDiff(cli.get(i), f) <= 1e-5f, "text " + i + ": " + maxDiff(cli.get(i), a));
-            assertEquals(0f, maxDiff(a, f), "the SDK's base64 decoding gives the float answer's exact values");
+            // Two requests: equal to the last bits of the JIT tier's sums (a wrong byte order would be garbage).
+            assertTrue(maxDiff(a, f) <= 1e-6f, "the SDK's base64 decoding gives the float answer: " + maxDiff(a, f));
         }
         assertTrue(maxDiff(cli.get(0), floats(m.get("single"))) <= 1e-5f);
         assertEquals("list", m.get("object"));

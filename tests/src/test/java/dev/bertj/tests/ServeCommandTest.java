@@ -33,8 +33,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ServeCommandTest {
     static final Pattern URL = Pattern.compile("listening on (http://127\\.0\\.0\\.1:\\d+)");
 
-    /** A running {@code serve} child and its URL. */
-    record Child(Process process, String url, StringBuilder stderr, Thread stderrReader) implements AutoCloseable {
+    /** A running {@code serve} child, its URL, and the file its stderr goes to. */
+    record Child(Process process, String url, Path stderrFile) implements AutoCloseable {
+        String stderr() throws IOException {
+            return Files.readString(stderrFile, StandardCharsets.UTF_8);
+        }
+
         @Override
         public void close() {
             process.destroyForcibly();
@@ -47,15 +51,9 @@ class ServeCommandTest {
         List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector", "-Xmx1g", "-p", core.toString(),
                 "-m", "dev.bertj/dev.bertj.cli.Main", "serve", "--port", "0"));
         cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).start();
-        StringBuilder err = new StringBuilder();
-        Thread reader = Thread.ofVirtual().start(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8))) {
-                for (String l; (l = r.readLine()) != null; ) synchronized (err) { err.append(l).append('\n'); }
-            } catch (IOException ignored) {
-                // the child is gone
-            }
-        });
+        // stderr into a file: every byte the child wrote is there once it has exited (a pipe's tail can be lost in a race).
+        Path err = Files.createTempFile("bertj-serve-stderr", ".txt");
+        Process p = new ProcessBuilder(cmd).redirectError(err.toFile()).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         CompletableFuture<String> line = CompletableFuture.supplyAsync(() -> {
             try {
@@ -67,11 +65,11 @@ class ServeCommandTest {
         String first = line.get(180, TimeUnit.SECONDS);
         if (first == null) {
             p.waitFor(10, TimeUnit.SECONDS);
-            throw new AssertionError("serve printed nothing; stderr:\n" + err);
+            throw new AssertionError("serve printed nothing; stderr:\n" + Files.readString(err));
         }
         Matcher m = URL.matcher(first);
         assertTrue(m.find(), "one ready line with the URL: " + first);
-        return new Child(p, m.group(1), err, reader);
+        return new Child(p, m.group(1), err);
     }
 
     @Test
@@ -139,10 +137,7 @@ class ServeCommandTest {
             assertTrue(c.process().waitFor(60, TimeUnit.SECONDS), "exits within a bounded time");
             assertEquals(0, c.process().exitValue(), "exit status; stderr:\n" + c.stderr());
             System.out.printf("SIGTERM to exit: %.1f s%n", (System.nanoTime() - t0) / 1e9);
-            c.stderrReader().join(10_000); // everything the child wrote, up to its end
-            synchronized (c.stderr()) {
-                assertTrue(c.stderr().toString().contains("bertj serve: stopped"), c.stderr().toString());
-            }
+            assertTrue(c.stderr().contains("bertj serve: stopping") && c.stderr().contains("bertj serve: stopped"), c.stderr());
             assertThrows(ConnectException.class, () -> ServeFixtures.get(c.url() + "/health"), "no longer listening");
         }
     }
