@@ -7,6 +7,7 @@
 module dev.bertj {
     requires static jdk.incubator.vector;
     requires java.logging;
+    requires jdk.httpserver;
 
     exports dev.bertj.api;
     exports dev.bertj.tokenizer;
@@ -19,6 +20,7 @@ module dev.bertj {
     exports dev.bertj.train;
     exports dev.bertj.data;
     exports dev.bertj.backend;
+    exports dev.bertj.serve;
 
     uses dev.bertj.backend.BackendProvider;
     provides dev.bertj.backend.BackendProvider with dev.bertj.cpu.CpuBackendProvider;

@@ -13,7 +13,8 @@ import java.util.List;
 /** The {@code ./bertj} command line. */
 public final class Main {
     private static final List<Command> COMMANDS = List.of(new DemoCommand(), new TokenizeCommand(), new ForwardCommand(),
-            new EmbedCommand(), new TrainCommand(), new ClassifyCommand(), new DataCommand(), new ConvertCommand(), new InfoCommand(), new FillMaskCommand());
+            new EmbedCommand(), new TrainCommand(), new ClassifyCommand(), new DataCommand(), new ConvertCommand(), new InfoCommand(), new FillMaskCommand(),
+            new ServeCommand());
 
     private Main() { }
 

@@ -13,7 +13,7 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
 /**
  * bertj-core's package layering, checked on its compiled classes (tests excluded):
  * <pre>
- * cli → api → train → model → nn → backend ← cpu        (bertj-cuda is another backend, outside core)
+ * cli → api, serve → train → model → nn → backend ← cpu   (bertj-cuda is another backend, outside core)
  *                 io, tensor, tokenizer below all of them; data (corpora) above io and tokenizer
  * </pre>
  * {@code nn} describes parameters and {@code backend} is the interface the layers are written in; the
@@ -50,6 +50,7 @@ class ArchitectureTest {
         layeredArchitecture().consideringOnlyDependenciesInLayers()
                 .layer("cli").definedBy("dev.bertj.cli..")
                 .layer("api").definedBy("dev.bertj.api..")
+                .layer("serve").definedBy("dev.bertj.serve..")
                 .layer("train").definedBy("dev.bertj.train..")
                 .layer("model").definedBy("dev.bertj.model..")
                 .layer("nn").definedBy("dev.bertj.nn..")
@@ -60,6 +61,8 @@ class ArchitectureTest {
                 .whereLayer("cli").mayNotBeAccessedByAnyLayer()
                 .whereLayer("api").mayOnlyBeAccessedByLayers("cli")
                 .whereLayer("api").mayOnlyAccessLayers("train", "model", "nn", "backend", "base")
+                .whereLayer("serve").mayOnlyBeAccessedByLayers("cli")
+                .whereLayer("serve").mayOnlyAccessLayers("train", "model", "backend", "base")
                 .whereLayer("train").mayOnlyAccessLayers("model", "nn", "backend", "base")
                 .whereLayer("model").mayOnlyAccessLayers("nn", "backend", "base")
                 .whereLayer("nn").mayOnlyAccessLayers("backend", "base")
