@@ -131,7 +131,9 @@ public final class EmbeddingService implements AutoCloseable {
         SequenceClassifier<?> classifier = null;
         BertForMaskedLM mlm = null;
         BertModel encoder;
-        if (Checkpoint.headKind(dir) != Checkpoint.HeadKind.NONE) {
+        Checkpoint.HeadKind kind = Checkpoint.headKind(dir);
+        // A masked-LM checkpoint (HeadKind.MASKED_LM) has no classifier: it serves /fill-mask instead.
+        if (kind == Checkpoint.HeadKind.SEQUENCE_CLASSIFICATION || kind == Checkpoint.HeadKind.CUSTOM) {
             classifier = Checkpoint.loadClassifierOfAnyKind(dir).to(settings.device());
             encoder = classifier.bert();
         } else if (hasMaskedLmHead(dir)) {
