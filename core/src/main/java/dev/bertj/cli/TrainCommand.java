@@ -153,14 +153,13 @@ final class TrainCommand implements Command {
 
         List<Trainer.Example> validation = a.has("validation") ? examples(readRows(Path.of(a.get("validation")), task), ids, Path.of(a.get("validation")), task) : null;
         List<Trainer.Example> test = a.has("test") ? examples(readRows(Path.of(a.get("test")), task), ids, Path.of(a.get("test")), task) : null;
-        Path tokenizerJson = Files.isRegularFile(dir.resolve("tokenizer.json")) ? dir.resolve("tokenizer.json") : null;
+        Path tokenizerJson = tokenizerJson(dir, resume != null);
         // A resumed run keeps the checkpoint's saving schedule unless told otherwise (it changes no weight).
         trainer.checkpointing(new Trainer.Checkpointing(outDir, a.intValue("save-steps", state == null ? 0 : state.saveSteps(), 0),
                 a.intValue("save-total-limit", state == null ? 0 : state.saveTotalLimit(), 0), tokenizerJson));
         if (resume != null) trainer.resumeFrom(resume);
         boolean[] saved = {false};
         trainer.train(train, validation, (epoch, trainLoss, val) -> {
-            if (task.equals("mlm")) err.printf("epoch %d: train loss %.4f, perplexity %.4f%n", epoch, trainLoss, Math.exp(trainLoss));
             TrainingCheckpoints.saveModel(outDir, model, tok, tokenizerJson);
             saved[0] = true;
             err.println("bertj train: model saved to " + outDir);
@@ -182,6 +181,19 @@ final class TrainCommand implements Command {
         dev.bertj.io.AtomicFiles.writeString(outDir.resolve("metrics.json"), Json.writePretty(metrics) + "\n");
         out.println("wrote " + outDir.resolve("metrics.json"));
         return 0;
+    }
+
+    /**
+     * The tokenizer.json to copy into every saved model, or null. A resumed run copies the checkpoint's
+     * first: --save-total-limit may delete that checkpoint before the run ends.
+     */
+    private static Path tokenizerJson(Path dir, boolean fromCheckpoint) throws IOException {
+        Path f = dir.resolve("tokenizer.json");
+        if (!Files.isRegularFile(f)) return null;
+        if (!fromCheckpoint) return f;
+        Path copy = Files.createTempFile("bertj-tokenizer", ".json");
+        copy.toFile().deleteOnExit();
+        return Files.copy(f, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
 
     /** The task: --task, else the resumed checkpoint's; a flag that contradicts the checkpoint is an error. */

@@ -346,8 +346,10 @@ public final class Trainer {
             if (progress != null) progress.println();
             double epochLoss = meanLoss(epochStart, step);
             Evaluation val = valEnc == null ? null : evaluate(valEnc, validation);
-            if (progress != null && val != null) {
-                progress.printf("epoch %d: train loss %.4f, validation %s%n", epoch, epochLoss, val.summary());
+            if (progress != null && (val != null || model instanceof MaskedLmTaskModel)) {
+                String trained = model instanceof MaskedLmTaskModel ? String.format("train loss %.4f, perplexity %.4f", epochLoss, Math.exp(epochLoss))
+                        : String.format("train loss %.4f", epochLoss);
+                progress.printf("epoch %d: %s%s%n", epoch, trained, val == null ? "" : "; validation " + val.summary());
             }
             Map<String, Object> entry = new LinkedHashMap<>();
             entry.put("epoch", (long) epoch);

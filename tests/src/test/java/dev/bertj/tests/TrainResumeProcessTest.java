@@ -62,6 +62,8 @@ class TrainResumeProcessTest {
         SafeTensorsWriter.write(model.resolve("model.safetensors"), BertModel.of(c, Map.of(), 3).parameters(), Map.of("format", "pt"));
         Files.write(model.resolve("vocab.txt"), CheckpointTest.tinyVocab());
         Files.writeString(model.resolve("tokenizer_config.json"), "{\"do_lower_case\": true}");
+        // A tokenizer.json too: each save copies it, also after the checkpoint a run resumed from is rotated away.
+        CheckpointTest.tokenizerJson(model.resolve("tokenizer.json"), CheckpointTest.tinyVocab());
         data = root.resolve("train.jsonl");
         Random r = new Random(5);
         List<String> lines = new ArrayList<>();
@@ -133,7 +135,7 @@ class TrainResumeProcessTest {
         Map<String, byte[]> want = files(ref), got = files(out);
         // The resumed run keeps what it found before the crash, so it may hold an older checkpoint the
         // uninterrupted run rotated out at another moment; the model and the last checkpoints agree.
-        for (String f : List.of("model.safetensors", "config.json", "vocab.txt", "tokenizer_config.json",
+        for (String f : List.of("model.safetensors", "config.json", "vocab.txt", "tokenizer_config.json", "tokenizer.json",
                 "checkpoint-10/model.safetensors", "checkpoint-10/optimizer.safetensors", "checkpoint-10/trainer_state.json",
                 "checkpoint-8/optimizer.safetensors")) {
             assertTrue(want.containsKey(f) && got.containsKey(f), f);
@@ -148,7 +150,7 @@ class TrainResumeProcessTest {
         Path ref = root.resolve("ref-cls"), out = root.resolve("killed-in-write");
         runToEnd(child(List.of(), train("classification", ref)));
         assertEquals(List.of("checkpoint-10", "checkpoint-6", "checkpoint-8", "config.json", "metrics.json", "model.safetensors",
-                "tokenizer_config.json", "vocab.txt"), names(ref));
+                "tokenizer.json", "tokenizer_config.json", "vocab.txt"), names(ref));
 
         // The write of checkpoint-4 stops half done (model files written, optimizer and state not yet) for a minute.
         Process p = new ProcessBuilder(child(List.of("-Dbertj.checkpoint.pause=4:60000"), train("classification", out)))
