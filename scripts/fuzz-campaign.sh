@@ -30,6 +30,7 @@ exec "$java" --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAM
   -cp "$(cat target/fuzz-classpath.txt):$snapshot/test-classes:$snapshot/classes" \
   com.code_intelligence.jazzer.Jazzer \
   --target_class="dev.bertj.fuzz.$class" --target_method="$method" \
-  --keep_going="${KEEP_GOING:-20}" --instrumentation_includes='dev.bertj.**' --custom_hook_includes='dev.bertj.**' \
+  --keep_going="${KEEP_GOING:-20}" --instrumentation_includes='dev.bertj.**' --instrumentation_excludes='dev.bertj.fuzz.**' \
+  --custom_hook_includes='dev.bertj.**' --custom_hook_excludes='dev.bertj.fuzz.**' \
   -runs="$runs" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=0 -print_final_stats=1 \
   -artifact_prefix="$findings/" "$corpus" "$seeds"

@@ -20,9 +20,12 @@ final class PieceTrie {
     private int[] tokenId = new int[1024];   // per node: token id ending here, or -1
     private int nodes = 2;
 
-    PieceTrie() {
-        keys = new long[1 << 16];
-        children = new int[1 << 16];
+    /** @param chars the total length of the keys to come: an upper bound on the edges, to size the table once */
+    PieceTrie(long chars) {
+        // Twice the edges, a power of two; the table still grows if a caller under-counts.
+        int cap = (int) Math.min(1 << 30, Long.highestOneBit(Math.max(16, 2 * chars)) << 1);
+        keys = new long[cap];
+        children = new int[cap];
         mask = keys.length - 1;
         Arrays.fill(tokenId, -1);
     }

@@ -23,7 +23,7 @@ public final class Vocab {
     private final Table heads;   // tokens without the prefix
     private final Table tails;   // tokens with the prefix, keyed by what follows it
     private final int maxTokenChars;
-    private final PieceTrie trie = new PieceTrie();
+    private final PieceTrie trie;
 
     /**
      * @param tokens token strings indexed by id; no duplicates, no nulls
@@ -48,6 +48,9 @@ public final class Vocab {
             }
             if (!t.startsWith(continuingPrefix) || continuingPrefix.isEmpty()) nHeads++;
         }
+        long chars = 0;
+        for (String t : tokens) chars += t.length();
+        trie = new PieceTrie(chars);
         heads = new Table(nHeads);
         tails = new Table(tokens.length - nHeads);
         for (int id = 0; id < tokens.length; id++) {
