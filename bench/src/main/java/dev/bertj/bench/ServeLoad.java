@@ -29,23 +29,28 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A bounded load generator for {@code ./bertj serve} on loopback (not a JMH benchmark: it measures a
  * server under N concurrent clients, request by request, which JMH's thread model does not express).
- * The peer, in the same process and run: the same texts embedded in-process, in batches of 32 for
- * throughput and one at a time for latency. Real SpamAssassin texts (subject and body), truncated at
- * 128 tokens; one text per request ({@code /embed}, {@code "truncate": true}).
+ * The peer, in the same process and run, interleaved with it so both see the same machine: the same
+ * texts embedded in-process, one at a time (latency, in pairs with the server's) and in batches of 32
+ * (throughput, in rounds of 128 texts with the server's at 8 and 64 clients). Real SpamAssassin texts
+ * (subject and body), truncated at 128 tokens; one text per request ({@code /embed}, {@code "truncate": true}).
  * <pre>
  * java --add-modules jdk.incubator.vector -cp bench/target/benchmarks.jar dev.bertj.bench.ServeLoad MODEL_DIR [TEXTS] [SECONDS]
  * </pre>
  * MODEL_DIR is a model directory (./bertj makes the default one in ~/.cache/bertj/models/default);
  * TEXTS (default 512) texts are read from the corpus (-Dbertj.corpus=FILE.jsonl, else the cache's);
- * each phase stops after its request count or SECONDS (default 60), whichever comes first.
+ * the latency pairs stop after 256 or SECONDS (default 60), the throughput rounds after TEXTS / 128 rounds or 3 x SECONDS.
  */
 public final class ServeLoad {
     private ServeLoad() { }
 
-    /** One phase's numbers. */
-    record Result(String what, int clients, int requests, double seconds, double p50Ms, double p99Ms) {
+    /** Latencies (ms) of the requests a phase completed, and the wall time it took. */
+    record Phase(double[] ms, double seconds) {
+        static Phase merge(List<Phase> ps) {
+            return new Phase(ps.stream().flatMapToDouble(p -> Arrays.stream(p.ms())).toArray(), ps.stream().mapToDouble(Phase::seconds).sum());
+        }
+
         double perSecond() {
-            return requests / seconds;
+            return ms.length / seconds;
         }
     }
 
@@ -60,34 +65,56 @@ public final class ServeLoad {
         EmbeddingService.Settings d = EmbeddingService.Settings.defaults();
         EmbeddingService service = EmbeddingService.load(dir, "bench", new EmbeddingService.Settings(d.maxBatchTokens(), d.maxClientBatchSize(), 128,
                 true, d.device()), null);
-        List<Result> results = new ArrayList<>();
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
         try (BertServer server = BertServer.start(service, ServerConfig.defaults().withPort(0))) {
+            String url = server.url();
             System.out.printf("%d texts, %d cores, Java %s, server %s%n", texts.size(), Runtime.getRuntime().availableProcessors(),
-                    System.getProperty("java.version"), server.url());
+                    System.getProperty("java.version"), url);
             // Warm-up of both paths (JIT, arenas), not measured.
-            inProcessBatches(model, tok, texts, 32, limit);
-            serve(server.url(), texts, 8, texts.size(), limit);
-            results.add(inProcessBatches(model, tok, texts, 32, limit));
-            results.add(inProcessSingle(model, tok, texts, texts.size() / 2, limit));
-            for (int clients : new int[] {1, 8, 64}) {
-                results.add(serve(server.url(), texts, clients, clients == 1 ? texts.size() / 2 : texts.size() * 2, limit));
+            inProcessBatches(model, tok, texts.subList(0, Math.min(128, n)), 32);
+            serve(http, url, texts.subList(0, Math.min(128, n)), 8);
+
+            // The machine is shared and its speed drifts, so the two sides are interleaved and see the same
+            // conditions: latency as pairs (the same text in-process, then through the server), throughput as
+            // rounds of 128 texts (in-process batches of 32, then the server at 8 and at 64 clients).
+            int pairs = Math.min(n, 256);
+            double[] alone = new double[pairs], served = new double[pairs], added = new double[pairs];
+            long t0 = System.nanoTime();
+            int done = 0;
+            for (; done < pairs && (System.nanoTime() - t0) / 1e9 < limit; done++) {
+                alone[done] = inProcessOne(model, tok, texts.get(done));
+                served[done] = serve(http, url, texts.subList(done, done + 1), 1).ms()[0];
+                added[done] = served[done] - alone[done];
             }
-            // The peers again at the end: the machine is shared, so this shows how far the speed drifted.
-            results.add(inProcessBatches(model, tok, texts, 32, limit));
-            results.add(inProcessSingle(model, tok, texts, texts.size() / 2, limit));
+            alone = Arrays.copyOf(alone, done);
+            served = Arrays.copyOf(served, done);
+            added = Arrays.copyOf(added, done);
+            List<Phase> inBatches = new ArrayList<>(), at8 = new ArrayList<>(), at64 = new ArrayList<>();
+            t0 = System.nanoTime();
+            for (int from = 0; from + 128 <= n && (System.nanoTime() - t0) / 1e9 < 3 * limit; from += 128) {
+                List<String> block = texts.subList(from, from + 128);
+                inBatches.add(inProcessBatches(model, tok, block, 32));
+                at8.add(serve(http, url, block, 8));
+                at64.add(serve(http, url, block, 64));
+            }
+            Phase in32 = Phase.merge(inBatches), c8 = Phase.merge(at8), c64 = Phase.merge(at64);
+            System.out.println();
+            System.out.println("| what | clients | texts | texts/s | p50 ms | p99 ms |");
+            System.out.println("|---|---|---|---|---|---|");
+            row("in-process, one text at a time", "-", new Phase(alone, Arrays.stream(alone).sum() / 1000), true);
+            row("server /embed, one text per request", "1", new Phase(served, Arrays.stream(served).sum() / 1000), true);
+            row("in-process, batches of 32", "-", in32, false);
+            row("server /embed, one text per request", "8", c8, true);
+            row("server /embed, one text per request", "64", c64, true);
+            System.out.printf("%n64 clients: %.0f%% of in-process batch-32 throughput (goal >= 85%%)%n", 100 * c64.perSecond() / in32.perSecond());
+            System.out.printf("1 client: p50 %.2f ms vs in-process p50 %.2f ms; added latency, median over %d pairs: %+.2f ms (goal <= 2 ms)%n",
+                    percentile(served, 50), percentile(alone, 50), done, percentile(added, 50));
         }
-        System.out.println();
-        System.out.println("| what | clients | requests | seconds | texts/s | p50 ms | p99 ms |");
-        System.out.println("|---|---|---|---|---|---|---|");
-        for (Result r : results) {
-            System.out.printf("| %s | %s | %d | %.1f | %.1f | %s | %s |%n", r.what(), r.clients() == 0 ? "-" : r.clients(), r.requests(), r.seconds(),
-                    r.perSecond(), Double.isNaN(r.p50Ms()) ? "-" : String.format("%.2f", r.p50Ms()), Double.isNaN(r.p99Ms()) ? "-" : String.format("%.2f", r.p99Ms()));
-        }
-        double inBatch = (results.get(0).perSecond() + results.get(results.size() - 2).perSecond()) / 2;
-        double single = (results.get(1).p50Ms() + results.getLast().p50Ms()) / 2;
-        Result c1 = results.get(2), c64 = results.get(4);
-        System.out.printf("%n64 clients: %.0f%% of in-process batch-32 throughput (goal >= 85%%)%n", 100 * c64.perSecond() / inBatch);
-        System.out.printf("1 client: p50 %.2f ms vs in-process %.2f ms, %+.2f ms added (goal <= 2 ms)%n", c1.p50Ms(), single, c1.p50Ms() - single);
+    }
+
+    private static void row(String what, String clients, Phase p, boolean latency) {
+        System.out.printf("| %s | %s | %d | %.1f | %s | %s |%n", what, clients, p.ms().length, p.perSecond(),
+                latency ? String.format("%.2f", percentile(p.ms(), 50)) : "-", latency ? String.format("%.2f", percentile(p.ms(), 99)) : "-");
     }
 
     /** Subject and body of the first {@code n} non-empty e-mails of the corpus. */
@@ -107,56 +134,44 @@ public final class ServeLoad {
 
     private static final EncodeOptions TRUNCATE_128 = EncodeOptions.builder().truncation(EncodeOptions.Truncation.LONGEST_FIRST).maxLength(128).build();
 
-    /** The texts in order, in batches of {@code batch}: tokenize, pad, forward, mean-pool, normalize. */
-    static Result inProcessBatches(BertModel model, BertTokenizer tok, List<String> texts, int batch, double limit) {
+    /** The texts in order, in batches of {@code batch}: tokenize, pad, forward, mean-pool, normalize; one latency per batch. */
+    static Phase inProcessBatches(BertModel model, BertTokenizer tok, List<String> texts, int batch) {
         DataCollatorWithPadding collator = new DataCollatorWithPadding(tok);
-        int h = model.config().hiddenSize(), done = 0;
+        int h = model.config().hiddenSize();
+        double[] ms = new double[texts.size()];
         long t0 = System.nanoTime();
-        for (int i = 0; i < texts.size() && (System.nanoTime() - t0) / 1e9 < limit; i += batch) {
+        for (int i = 0; i < texts.size(); i += batch) {
+            long s = System.nanoTime();
             Batch b = collator.collate(tok.encodeBatch(texts.subList(i, Math.min(texts.size(), i + batch)), TRUNCATE_128));
             float[] e = SentenceEmbeddings.mean(model.forward(b).lastHiddenState().data(), b.attentionMask(), b.batchSize(), b.seqLen(), h);
             SentenceEmbeddings.normalize(e, b.batchSize(), h);
-            done += b.batchSize();
+            Arrays.fill(ms, i, i + b.batchSize(), (System.nanoTime() - s) / 1e6);
         }
-        return new Result("in-process, batches of " + batch, 0, done, (System.nanoTime() - t0) / 1e9, Double.NaN, Double.NaN);
+        return new Phase(ms, (System.nanoTime() - t0) / 1e9);
     }
 
-    /** One text at a time, in-process: the latency a server adds to. */
-    static Result inProcessSingle(BertModel model, BertTokenizer tok, List<String> texts, int count, double limit) {
-        DataCollatorWithPadding collator = new DataCollatorWithPadding(tok);
+    /** One text in-process, as a caller without a server embeds it; returns milliseconds. */
+    static double inProcessOne(BertModel model, BertTokenizer tok, String text) {
         int h = model.config().hiddenSize();
-        double[] ms = new double[count];
-        int done = 0;
-        long t0 = System.nanoTime();
-        for (; done < count && (System.nanoTime() - t0) / 1e9 < limit; done++) {
-            long s = System.nanoTime();
-            Batch b = collator.collate(List.of(tok.encode(texts.get(done % texts.size()), null, TRUNCATE_128)));
-            float[] e = SentenceEmbeddings.mean(model.forward(b).lastHiddenState().data(), b.attentionMask(), 1, b.seqLen(), h);
-            SentenceEmbeddings.normalize(e, 1, h);
-            ms[done] = (System.nanoTime() - s) / 1e6;
-        }
-        double secs = (System.nanoTime() - t0) / 1e9;
-        double[] got = Arrays.copyOf(ms, done);
-        return new Result("in-process, one text at a time", 0, done, secs, percentile(got, 50), percentile(got, 99));
+        long s = System.nanoTime();
+        Batch b = new DataCollatorWithPadding(tok).collate(List.of(tok.encode(text, null, TRUNCATE_128)));
+        float[] e = SentenceEmbeddings.mean(model.forward(b).lastHiddenState().data(), b.attentionMask(), 1, b.seqLen(), h);
+        SentenceEmbeddings.normalize(e, 1, h);
+        return (System.nanoTime() - s) / 1e6;
     }
 
-    /** {@code clients} threads sending one text per request until {@code total} requests or {@code limit} seconds. */
-    static Result serve(String url, List<String> texts, int clients, int total, double limit) throws Exception {
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
+    /** {@code clients} threads sending the texts, one per request, until all are answered (each must be a 200). */
+    static Phase serve(HttpClient http, String url, List<String> texts, int clients) throws Exception {
         AtomicInteger next = new AtomicInteger();
         AtomicInteger failures = new AtomicInteger();
-        List<double[]> perClient = new ArrayList<>();
+        double[] ms = new double[texts.size()];
         long t0 = System.nanoTime();
         List<Thread> threads = new ArrayList<>();
-        for (int c = 0; c < clients; c++) {
-            double[] ms = new double[total + 1]; // [0] counts, latencies from [1]
-            perClient.add(ms);
+        for (int c = 0; c < Math.min(clients, texts.size()); c++) {
             threads.add(Thread.ofPlatform().start(() -> {
-                while ((System.nanoTime() - t0) / 1e9 < limit) {
-                    int i = next.getAndIncrement();
-                    if (i >= total) break;
-                    String body = "{\"inputs\": " + Json.write(texts.get(i % texts.size())) + ", \"truncate\": true}";
-                    HttpRequest req = HttpRequest.newBuilder(URI.create(url + "/embed")).timeout(Duration.ofSeconds(120))
+                for (int i; (i = next.getAndIncrement()) < texts.size(); ) {
+                    String body = "{\"inputs\": " + Json.write(texts.get(i)) + ", \"truncate\": true}";
+                    HttpRequest req = HttpRequest.newBuilder(URI.create(url + "/embed")).timeout(Duration.ofSeconds(300))
                             .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
                     long s = System.nanoTime();
                     try {
@@ -165,15 +180,13 @@ public final class ServeLoad {
                     } catch (Exception e) {
                         failures.incrementAndGet();
                     }
-                    ms[1 + (int) ms[0]++] = (System.nanoTime() - s) / 1e6;
+                    ms[i] = (System.nanoTime() - s) / 1e6;
                 }
             }));
         }
         for (Thread t : threads) t.join();
-        double secs = (System.nanoTime() - t0) / 1e9;
         if (failures.get() > 0) throw new IllegalStateException(failures.get() + " requests failed");
-        double[] all = perClient.stream().flatMapToDouble(ms -> Arrays.stream(ms, 1, 1 + (int) ms[0])).toArray();
-        return new Result("server /embed, one text per request", clients, all.length, secs, percentile(all, 50), percentile(all, 99));
+        return new Phase(ms, (System.nanoTime() - t0) / 1e9);
     }
 
     static double percentile(double[] v, double p) {
