@@ -45,6 +45,29 @@ final class Corpus {
         throw new IOException(file + " holds fewer than " + bytes + " bytes of text");
     }
 
+    /** The first {@code count} SpamAssassin emails, whole (as an application would embed them). */
+    static List<String> firstEmails(int count) throws IOException {
+        List<String> all = emails(Integer.MAX_VALUE - 1, count);
+        if (all.size() < count) throw new IOException("the corpus holds " + all.size() + " emails, fewer than " + count);
+        return all;
+    }
+
+    private static List<String> emails(int bytes, int count) throws IOException {
+        Path file = Path.of(System.getProperty("bertj.corpus", dev.bertj.io.Cache.spamAssassinEmails().toString()));
+        if (!Files.isRegularFile(file)) {
+            throw new IOException(file + " not found: run scripts/fetch-spamassassin.sh first (or pass -Dbertj.corpus=FILE.jsonl)");
+        }
+        List<String> out = new ArrayList<>();
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            if (out.size() == count) break;
+            if (line.isBlank()) continue;
+            @SuppressWarnings("unchecked")
+            String text = (String) ((Map<String, Object>) Json.parse(line, file.toString())).get("text");
+            out.add(text);
+        }
+        return out;
+    }
+
     /** The default model's tokenizer.json, copied out of the model jar on the classpath. */
     static Path tokenizerJson() throws IOException {
         Path tmp = Files.createTempFile("bertj-bench-tokenizer", ".json");

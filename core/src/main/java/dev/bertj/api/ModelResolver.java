@@ -145,6 +145,7 @@ public final class ModelResolver {
             ModelConversion.fromOnnx(onnx, tok, tmp, progress);
             Files.delete(onnx);
             SentenceTransformersFiles.writeMiniLmIfMissing(tmp);
+            if (isComplete(dir)) return dir; // another thread or process finished first: keep theirs, which may be in use
             AtomicFiles.deleteTree(dir); // an earlier, incomplete cache
             Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
         } catch (java.nio.file.FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException e) {

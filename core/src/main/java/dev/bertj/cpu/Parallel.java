@@ -23,7 +23,9 @@ public final class Parallel {
     private static final ThreadLocal<Boolean> INSIDE = ThreadLocal.withInitial(() -> false);
     private static final Worker[] WORKERS = new Worker[THREADS - 1];
     private static final AtomicInteger NEXT = new AtomicInteger();
-    private static final AtomicInteger PENDING = new AtomicInteger();
+    /** The region's state: {@link #OPEN} while helpers may still join, plus the number of helpers inside it. */
+    private static final AtomicInteger STATE = new AtomicInteger();
+    private static final int OPEN = 1 << 30;
     private static volatile IntConsumer body;
     private static volatile int taskCount;
     private static volatile Throwable failure;
@@ -65,12 +67,15 @@ public final class Parallel {
             taskCount = tasks;
             NEXT.set(0);
             int helpers = Math.min(WORKERS.length, tasks - 1);
-            PENDING.set(helpers);
             body = task;
+            STATE.set(OPEN); // helpers may join from here on
             for (int i = 0; i < helpers; i++) WORKERS[i].wake();
             drain(task, tasks);
-            // Wait for the helpers: spin a little (they finish within microseconds of us), then park.
-            for (int spins = 0; PENDING.get() > 0; spins++) {
+            // Close the region, then wait only for the helpers inside it, which are finishing a task.
+            // A helper the OS has not scheduled yet can no longer join: on a loaded machine waiting
+            // for its wake-up cost milliseconds per region, hundreds of times per forward pass.
+            STATE.getAndAdd(-OPEN);
+            for (int spins = 0; STATE.get() > 0; spins++) {
                 if (spins < 20_000) Thread.onSpinWait();
                 else LockSupport.parkNanos(50_000);
             }
@@ -150,10 +155,18 @@ public final class Parallel {
          * frame holds no reference to the task or the caller between regions.
          */
         private static void help() {
-            Thread c = caller; // read before the count reaches 0: the region clears it after that
-            IntConsumer b = body;
-            if (b != null) drain(b, taskCount);
-            if (PENDING.decrementAndGet() == 0) LockSupport.unpark(c);
+            for (int s; ; ) { // join the region, unless it is closed (its caller did all the work)
+                s = STATE.get();
+                if ((s & OPEN) == 0) return;
+                if (STATE.compareAndSet(s, s + 1)) break;
+            }
+            Thread c = caller; // read while inside: the region clears it only after every helper left
+            try {
+                IntConsumer b = body;
+                if (b != null) drain(b, taskCount);
+            } finally {
+                if (STATE.decrementAndGet() == 0) LockSupport.unpark(c); // the last one out of a closed region
+            }
         }
     }
 }
