@@ -160,30 +160,13 @@ public final class SentenceEmbedder implements AutoCloseable {
         LengthSortedBatches.run(ids, types, tokenizer.specialTokens().padId(), batchSize, maxBatchTokens, (b, rows) -> {
             float[] hidden = model.forward(b).lastHiddenState().data();
             int s = b.seqLen();
-            float[] pooled = switch (pooling) {
-                case MEAN -> SentenceEmbeddings.mean(hidden, b.attentionMask(), b.batchSize(), s, h);
-                case CLS -> SentenceEmbeddings.cls(hidden, b.batchSize(), s, h);
-                case MAX -> max(hidden, b.attentionMask(), b.batchSize(), s, h);
-            };
+            float[] pooled = pooling.pool(hidden, b.attentionMask(), b.batchSize(), s, h);
             for (int r = 0; r < rows.length; r++) {
                 float[] v = new float[h];
                 System.arraycopy(pooled, r * h, v, 0, h);
                 sink.accept(rows[r], v);
             }
         });
-    }
-
-    /** sentence-transformers' max pooling: the maximum over real tokens of each dimension. */
-    private static float[] max(float[] hidden, int[] mask, int batch, int seq, int h) {
-        float[] out = new float[batch * h];
-        java.util.Arrays.fill(out, Float.NEGATIVE_INFINITY);
-        for (int r = 0; r < batch; r++) {
-            for (int t = 0; t < seq; t++) {
-                if (mask[r * seq + t] == 0) continue;
-                for (int i = 0; i < h; i++) out[r * h + i] = Math.max(out[r * h + i], hidden[(r * seq + t) * h + i]);
-            }
-        }
-        return out;
     }
 
     /** The vectors' length (the model's hidden size). */

@@ -23,7 +23,10 @@ final class SentenceTransformersFiles {
 
     private SentenceTransformersFiles() { }
 
-    /** The directory's settings; without {@code modules.json}, mean pooling and no normalisation. */
+    /**
+     * The directory's settings; without {@code modules.json}, the pooling of {@code 1_Pooling/config.json}
+     * if there is one, else mean, and no normalisation.
+     */
     static Settings read(Path dir) throws IOException {
         Pooling pooling = Pooling.MEAN;
         boolean normalize = false;
@@ -42,6 +45,9 @@ final class SentenceTransformersFiles {
                             + ", which bertj does not run (it runs Transformer, Pooling and Normalize)");
                 }
             }
+        } else if (Files.isRegularFile(dir.resolve("1_Pooling").resolve("config.json"))) {
+            // A directory copied without modules.json still says how it pools: TEI reads this file alone.
+            pooling = pooling(dir.resolve("1_Pooling").resolve("config.json"));
         }
         OptionalInt max = OptionalInt.empty();
         Path sbert = dir.resolve("sentence_bert_config.json");
@@ -52,7 +58,7 @@ final class SentenceTransformersFiles {
         return new Settings(pooling, normalize, max);
     }
 
-    private static Pooling pooling(Path config) throws IOException {
+    static Pooling pooling(Path config) throws IOException {
         Map<String, Object> c = Json.asObject(Json.parse(Files.readString(AtomicFiles.requireFile(config, "missing sentence-transformers pooling config")),
                 config.toString()), config.toString());
         if (c.get("pooling_mode") != null) { // newer files name the mode directly

@@ -7,9 +7,9 @@ import jdk.incubator.vector.VectorSpecies;
  * The Vector API GEMM: {@code C = A B (+ bias)} or {@code C += A B}, on strided views, in the
  * GotoBLAS shape.
  * <pre>
- * B is packed into column panels of NR = 4 vectors, each [K][NR] (a Linear weight once, at load);
- * the micro-kernel keeps a 6 x NR tile of C in 24 vector registers: per k, 4 loads of B, 6
- * broadcasts of A straight from its rows (or columns), 24 FMAs, and no lane reduction at all.
+ * B is packed into column panels of NR = 4 vectors (2 on AVX2), each [K][NR] (a Linear weight once,
+ * at load); the micro-kernel keeps a 6 x NR tile of C in 24 (12) vector registers: per k, 4 (2) loads
+ * of B, 6 broadcasts of A straight from its rows (or columns), 24 (12) FMAs, and no lane reduction.
  * </pre>
  * Loops: K in blocks of 384, then panels in groups whose packed B fits in L2, then 96-row blocks,
  * so a B panel streams from L2 across a block while A's six rows stream from L1. Packing A as well
@@ -24,7 +24,14 @@ final class VectorGemm {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     static final int L = F.length();
     static final int MR = 6;
-    static final int NR = 4 * L;
+    /**
+     * 512-bit vectors come with 32 registers (AVX-512): a 6 x 4-vector tile (24 accumulators, 4 B
+     * loads, 1 broadcast) fits. 256-bit AVX2 has 16: the same tile spilled every FMA's operands to
+     * the stack and ran at 40% of the FMA peak on Zen 3, so it gets BLIS's Haswell/Zen shape,
+     * 6 x 2 vectors (12 accumulators, 2 loads, 1 broadcast).
+     */
+    static final boolean WIDE = L >= 16;
+    static final int NR = (WIDE ? 4 : 2) * L;
     /** The narrow kernel's width (one attention head of 32 at 512 bits) and height. */
     static final int HALF = 2 * L, MR_NARROW = 12;
     /** Micro-panels of A per L2 block (96 rows). */
@@ -85,7 +92,7 @@ final class VectorGemm {
     static void gemm(int m, int n, int k, float[] a, int aOff, int ars, int acs, float[] b, int bOff, int brs, int bcs,
                      float[] c, int cOff, int ldc, float[] bias, boolean accumulate) {
         if (m == 0 || n == 0) return;
-        if (n <= HALF && k > 0) {
+        if (WIDE && n <= HALF && k > 0) { // without WIDE, HALF is NR: the main kernel is already this narrow
             narrow(m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, bias, accumulate);
             return;
         }
@@ -170,7 +177,7 @@ final class VectorGemm {
                             int aAt = packA ? (mr - mr0) * MR * kc : aOff + row * ars + k0 * acs;
                             int rs = packA ? 1 : ars, cs = packA ? MR : acs;
                             if (fullCols && row + MR <= m) {
-                                kernel(kc, aa, aAt, rs, cs, MR, bp, bOff, ldb, c, cOff + row * ldc + col, ldc,
+                                tile(kc, aa, aAt, rs, cs, MR, bp, bOff, ldb, c, cOff + row * ldc + col, ldc,
                                         bs == null ? ZERO_BIAS : bs, bs == null ? 0 : col, acc);
                             } else {
                                 edge(kc, aa, aAt, rs, cs, bp, bOff, ldb, tile, c, cOff, ldc, m, n, row, col, bs, acc);
@@ -203,7 +210,7 @@ final class VectorGemm {
     private static void edge(int kc, float[] a, int aAt, int ars, int acs, float[] bp, int bOff, int ldb, float[] tile, float[] c, int cOff, int ldc,
                              int m, int n, int row, int col, float[] bias, boolean accumulate) {
         int rows = Math.min(MR, m - row), cols = Math.min(NR, n - col);
-        kernel(kc, a, aAt, ars, acs, rows, bp, bOff, ldb, tile, 0, NR, ZERO_BIAS, 0, false);
+        tile(kc, a, aAt, ars, acs, rows, bp, bOff, ldb, tile, 0, NR, ZERO_BIAS, 0, false);
         merge(tile, NR, rows, cols, c, cOff + row * ldc + col, ldc, bias, col, accumulate);
     }
 
@@ -217,6 +224,55 @@ final class VectorGemm {
                 if (accumulate) c[o + j] += v;
                 else c[o + j] = bias == null ? v : v + bias[biasOff + j];
             }
+        }
+    }
+
+    /** The register tile this CPU's vectors allow: 6 x 4 vectors with 32 registers, 6 x 2 with 16. */
+    private static void tile(int k, float[] a, int aOff, int ars, int acs, int rows, float[] bp, int bOff, int ldb,
+                             float[] c, int cOff, int ldc, float[] bias, int biasOff, boolean accumulate) {
+        if (WIDE) kernel(k, a, aOff, ars, acs, rows, bp, bOff, ldb, c, cOff, ldc, bias, biasOff, accumulate);
+        else kernel2(k, a, aOff, ars, acs, rows, bp, bOff, ldb, c, cOff, ldc, bias, biasOff, accumulate);
+    }
+
+    /** The 6 x 2-vector register tile over all of K, for 16-register (AVX2) CPUs; otherwise as {@link #kernel}. */
+    private static void kernel2(int k, float[] a, int aOff, int ars, int acs, int rows, float[] bp, int bOff, int ldb,
+                                float[] c, int cOff, int ldc, float[] bias, int biasOff, boolean accumulate) {
+        int r1 = Math.min(1, rows - 1) * ars, r2 = Math.min(2, rows - 1) * ars, r3 = Math.min(3, rows - 1) * ars;
+        int r4 = Math.min(4, rows - 1) * ars, r5 = Math.min(5, rows - 1) * ars;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z;
+        FloatVector c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
+        for (int kk = 0, ai = aOff, bi = bOff; kk < k; kk++, ai += acs, bi += ldb) {
+            FloatVector b0 = FloatVector.fromArray(F, bp, bi), b1 = FloatVector.fromArray(F, bp, bi + L);
+            FloatVector x = FloatVector.broadcast(F, a[ai]);
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(F, a[ai + r1]);
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(F, a[ai + r2]);
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(F, a[ai + r3]);
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(F, a[ai + r4]);
+            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(F, a[ai + r5]);
+            c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
+        }
+        int o0 = cOff, o1 = cOff + ldc, o2 = cOff + 2 * ldc, o3 = cOff + 3 * ldc, o4 = cOff + 4 * ldc, o5 = cOff + 5 * ldc;
+        if (accumulate) {
+            FloatVector.fromArray(F, c, o0).add(c00).intoArray(c, o0); FloatVector.fromArray(F, c, o0 + L).add(c01).intoArray(c, o0 + L);
+            FloatVector.fromArray(F, c, o1).add(c10).intoArray(c, o1); FloatVector.fromArray(F, c, o1 + L).add(c11).intoArray(c, o1 + L);
+            FloatVector.fromArray(F, c, o2).add(c20).intoArray(c, o2); FloatVector.fromArray(F, c, o2 + L).add(c21).intoArray(c, o2 + L);
+            FloatVector.fromArray(F, c, o3).add(c30).intoArray(c, o3); FloatVector.fromArray(F, c, o3 + L).add(c31).intoArray(c, o3 + L);
+            FloatVector.fromArray(F, c, o4).add(c40).intoArray(c, o4); FloatVector.fromArray(F, c, o4 + L).add(c41).intoArray(c, o4 + L);
+            FloatVector.fromArray(F, c, o5).add(c50).intoArray(c, o5); FloatVector.fromArray(F, c, o5 + L).add(c51).intoArray(c, o5 + L);
+        } else {
+            FloatVector d0 = FloatVector.fromArray(F, bias, biasOff), d1 = FloatVector.fromArray(F, bias, biasOff + L);
+            c00.add(d0).intoArray(c, o0); c01.add(d1).intoArray(c, o0 + L);
+            c10.add(d0).intoArray(c, o1); c11.add(d1).intoArray(c, o1 + L);
+            c20.add(d0).intoArray(c, o2); c21.add(d1).intoArray(c, o2 + L);
+            c30.add(d0).intoArray(c, o3); c31.add(d1).intoArray(c, o3 + L);
+            c40.add(d0).intoArray(c, o4); c41.add(d1).intoArray(c, o4 + L);
+            c50.add(d0).intoArray(c, o5); c51.add(d1).intoArray(c, o5 + L);
         }
     }
 

@@ -26,6 +26,22 @@ public final class SentenceEmbeddings {
         return f;
     }
 
+    /**
+     * sentence-transformers' max pooling, {@code max_{s: mask[b,s]=1} h[b,s,:]}: [B, H]. A row with no
+     * real token stays at -infinity, as torch's max over an empty set would fail rather than invent one.
+     */
+    public static float[] max(float[] hidden, int[] mask, int batch, int seq, int h) {
+        float[] out = new float[batch * h];
+        java.util.Arrays.fill(out, Float.NEGATIVE_INFINITY);
+        for (int r = 0; r < batch; r++) {
+            for (int t = 0; t < seq; t++) {
+                if (mask[r * seq + t] == 0) continue;
+                for (int i = 0; i < h; i++) out[r * h + i] = Math.max(out[r * h + i], hidden[(r * seq + t) * h + i]);
+            }
+        }
+        return out;
+    }
+
     /** L2-normalizes each row of {@code x} [rows, h] in place. */
     public static void normalize(float[] x, int rows, int h) {
         for (int r = 0; r < rows; r++) {

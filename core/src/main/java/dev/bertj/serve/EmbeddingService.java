@@ -1,5 +1,7 @@
 package dev.bertj.serve;
 
+import dev.bertj.api.Pooling;
+
 import dev.bertj.backend.Device;
 import dev.bertj.io.SafeTensors;
 import dev.bertj.model.BertConfig;
@@ -81,7 +83,7 @@ public final class EmbeddingService implements AutoCloseable {
     private final SequenceClassifier<?> classifier;
     private final BertForMaskedLM maskedLm;
     private final MaskFiller filler;
-    private final PoolingConfig pooling;
+    private final Pooling pooling;
     private final Settings settings;
     private final int maxInputLength;
     private final Metrics metrics;
@@ -90,7 +92,7 @@ public final class EmbeddingService implements AutoCloseable {
     private final Batcher.Forward classifyForward;
 
     private EmbeddingService(String modelName, BertTokenizer tokenizer, BertModel encoder, SequenceClassifier<?> classifier,
-                             BertForMaskedLM maskedLm, MaskFiller filler, PoolingConfig pooling, Settings settings, Metrics metrics) {
+                             BertForMaskedLM maskedLm, MaskFiller filler, Pooling pooling, Settings settings, Metrics metrics) {
         this.modelName = modelName;
         this.tokenizer = tokenizer;
         this.encoder = encoder;
@@ -127,7 +129,7 @@ public final class EmbeddingService implements AutoCloseable {
      */
     public static EmbeddingService load(Path dir, String modelName, Settings settings, MaskFiller filler) throws IOException {
         BertTokenizer tok = BertTokenizer.fromPretrained(dir);
-        PoolingConfig pooling = PoolingConfig.of(dir);
+        Pooling pooling = Pooling.of(dir);
         SequenceClassifier<?> classifier = null;
         BertForMaskedLM mlm = null;
         BertModel encoder;
@@ -184,8 +186,7 @@ public final class EmbeddingService implements AutoCloseable {
 
     private float[] pool(BertModelOutput o, Batch b, int h) {
         float[] hidden = o.lastHiddenState().data();
-        return pooling == PoolingConfig.CLS ? SentenceEmbeddings.cls(hidden, b.batchSize(), b.seqLen(), h)
-                : SentenceEmbeddings.mean(hidden, b.attentionMask(), b.batchSize(), b.seqLen(), h);
+        return pooling.pool(hidden, b.attentionMask(), b.batchSize(), b.seqLen(), h);
     }
 
     private static float[][] rows(float[] flat, int b, int width) {
@@ -390,7 +391,7 @@ public final class EmbeddingService implements AutoCloseable {
     }
 
     /** The pooling embeddings use. */
-    public PoolingConfig pooling() {
+    public Pooling pooling() {
         return pooling;
     }
 
