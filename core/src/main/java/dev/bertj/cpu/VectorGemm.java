@@ -23,7 +23,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorGemm {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     static final int L = F.length();
-    static final int MR = 6;
+    static final int MR = L >= 16 ? 6 : 4;
     /**
      * 512-bit vectors come with 32 registers (AVX-512): a 6 x 4-vector tile (24 accumulators, 4 B
      * loads, 1 broadcast) fits. 256-bit AVX2 has 16: the same tile spilled every FMA's operands to
@@ -31,7 +31,7 @@ final class VectorGemm {
      * 6 x 2 vectors (12 accumulators, 2 loads, 1 broadcast).
      */
     static final boolean WIDE = L >= 16;
-    static final int NR = (WIDE ? 4 : 2) * L;
+    static final int NR = (WIDE ? 4 : 3) * L;
     /** The narrow kernel's width (one attention head of 32 at 512 bits) and height. */
     static final int HALF = 2 * L, MR_NARROW = 12;
     /** Micro-panels of A per L2 block (96 rows). */
@@ -234,45 +234,41 @@ final class VectorGemm {
         else kernel2(k, a, aOff, ars, acs, rows, bp, bOff, ldb, c, cOff, ldc, bias, biasOff, accumulate);
     }
 
-    /** The 6 x 2-vector register tile over all of K, for 16-register (AVX2) CPUs; otherwise as {@link #kernel}. */
+    /** The 4 x 3-vector register tile over all of K, for 16-register (AVX2) CPUs; otherwise as {@link #kernel}. */
     private static void kernel2(int k, float[] a, int aOff, int ars, int acs, int rows, float[] bp, int bOff, int ldb,
                                 float[] c, int cOff, int ldc, float[] bias, int biasOff, boolean accumulate) {
         int r1 = Math.min(1, rows - 1) * ars, r2 = Math.min(2, rows - 1) * ars, r3 = Math.min(3, rows - 1) * ars;
-        int r4 = Math.min(4, rows - 1) * ars, r5 = Math.min(5, rows - 1) * ars;
         FloatVector z = FloatVector.zero(F);
-        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z;
-        FloatVector c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
+        FloatVector c00 = z, c01 = z, c02 = z, c10 = z, c11 = z, c12 = z;
+        FloatVector c20 = z, c21 = z, c22 = z, c30 = z, c31 = z, c32 = z;
         for (int kk = 0, ai = aOff, bi = bOff; kk < k; kk++, ai += acs, bi += ldb) {
-            FloatVector b0 = FloatVector.fromArray(F, bp, bi), b1 = FloatVector.fromArray(F, bp, bi + L);
+            FloatVector b0 = FloatVector.fromArray(F, bp, bi), b1 = FloatVector.fromArray(F, bp, bi + L), b2 = FloatVector.fromArray(F, bp, bi + 2 * L);
             FloatVector x = FloatVector.broadcast(F, a[ai]);
-            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02);
             x = FloatVector.broadcast(F, a[ai + r1]);
-            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12);
             x = FloatVector.broadcast(F, a[ai + r2]);
-            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22);
             x = FloatVector.broadcast(F, a[ai + r3]);
-            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
-            x = FloatVector.broadcast(F, a[ai + r4]);
-            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
-            x = FloatVector.broadcast(F, a[ai + r5]);
-            c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32);
         }
-        int o0 = cOff, o1 = cOff + ldc, o2 = cOff + 2 * ldc, o3 = cOff + 3 * ldc, o4 = cOff + 4 * ldc, o5 = cOff + 5 * ldc;
+        int o0 = cOff, o1 = cOff + ldc, o2 = cOff + 2 * ldc, o3 = cOff + 3 * ldc;
         if (accumulate) {
             FloatVector.fromArray(F, c, o0).add(c00).intoArray(c, o0); FloatVector.fromArray(F, c, o0 + L).add(c01).intoArray(c, o0 + L);
+            FloatVector.fromArray(F, c, o0 + 2 * L).add(c02).intoArray(c, o0 + 2 * L);
             FloatVector.fromArray(F, c, o1).add(c10).intoArray(c, o1); FloatVector.fromArray(F, c, o1 + L).add(c11).intoArray(c, o1 + L);
+            FloatVector.fromArray(F, c, o1 + 2 * L).add(c12).intoArray(c, o1 + 2 * L);
             FloatVector.fromArray(F, c, o2).add(c20).intoArray(c, o2); FloatVector.fromArray(F, c, o2 + L).add(c21).intoArray(c, o2 + L);
+            FloatVector.fromArray(F, c, o2 + 2 * L).add(c22).intoArray(c, o2 + 2 * L);
             FloatVector.fromArray(F, c, o3).add(c30).intoArray(c, o3); FloatVector.fromArray(F, c, o3 + L).add(c31).intoArray(c, o3 + L);
-            FloatVector.fromArray(F, c, o4).add(c40).intoArray(c, o4); FloatVector.fromArray(F, c, o4 + L).add(c41).intoArray(c, o4 + L);
-            FloatVector.fromArray(F, c, o5).add(c50).intoArray(c, o5); FloatVector.fromArray(F, c, o5 + L).add(c51).intoArray(c, o5 + L);
+            FloatVector.fromArray(F, c, o3 + 2 * L).add(c32).intoArray(c, o3 + 2 * L);
         } else {
             FloatVector d0 = FloatVector.fromArray(F, bias, biasOff), d1 = FloatVector.fromArray(F, bias, biasOff + L);
-            c00.add(d0).intoArray(c, o0); c01.add(d1).intoArray(c, o0 + L);
-            c10.add(d0).intoArray(c, o1); c11.add(d1).intoArray(c, o1 + L);
-            c20.add(d0).intoArray(c, o2); c21.add(d1).intoArray(c, o2 + L);
-            c30.add(d0).intoArray(c, o3); c31.add(d1).intoArray(c, o3 + L);
-            c40.add(d0).intoArray(c, o4); c41.add(d1).intoArray(c, o4 + L);
-            c50.add(d0).intoArray(c, o5); c51.add(d1).intoArray(c, o5 + L);
+            FloatVector d2 = FloatVector.fromArray(F, bias, biasOff + 2 * L);
+            c00.add(d0).intoArray(c, o0); c01.add(d1).intoArray(c, o0 + L); c02.add(d2).intoArray(c, o0 + 2 * L);
+            c10.add(d0).intoArray(c, o1); c11.add(d1).intoArray(c, o1 + L); c12.add(d2).intoArray(c, o1 + 2 * L);
+            c20.add(d0).intoArray(c, o2); c21.add(d1).intoArray(c, o2 + L); c22.add(d2).intoArray(c, o2 + 2 * L);
+            c30.add(d0).intoArray(c, o3); c31.add(d1).intoArray(c, o3 + L); c32.add(d2).intoArray(c, o3 + 2 * L);
         }
     }
 
