@@ -1,6 +1,7 @@
 package dev.bertj.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -21,6 +22,33 @@ final class VectorKernels implements Kernels {
         float s = 0f;
         for (int i = 0; i < v.length(); i++) s += v.lane(i);
         return s;
+    }
+
+    /**
+     * {@code e^x} for {@code x <= 88} (softmax's shifted scores, GELU's Gaussian), built from adds,
+     * multiplies and FMAs only: Cephes' expf (x = n ln2 + r, |r| <= ln2/2, a degree-7 polynomial in r,
+     * then 2^n placed in the exponent bits), within 2 ulp of {@code Math.exp}. Not
+     * {@code lanewise(EXP)}: C2 compiles that to SVML while the interpreter calls Math.exp per lane,
+     * and the two differ in the last bit, so a training run's weights depended on how warm the JIT
+     * was (FailureIsolationModelTrainerTest found it). These operations round the same either way.
+     * Below -87.3 (under Float.MIN_NORMAL) the result is 0, so masked scores weigh exactly nothing.
+     */
+    static FloatVector exp(FloatVector x) {
+        FloatVector v = x.max(-87.33654f).min(88f); // n <= 127: 2^n stays finite
+        // n = round(x / ln2), by the 1.5 * 2^23 trick: adding it leaves n in the low mantissa bits.
+        FloatVector t = v.mul(1.442695f).add(12582912f);
+        FloatVector n = t.sub(12582912f);
+        FloatVector r = n.fma(FloatVector.broadcast(F, -0.693359375f), v).add(n.mul(2.12194440e-4f)); // v - n ln2, ln2 in two parts
+        FloatVector p = r.fma(1.9875691500e-4f, 1.3981999507e-3f);
+        p = p.fma(r, FloatVector.broadcast(F, 8.3334519073e-3f));
+        p = p.fma(r, FloatVector.broadcast(F, 4.1665795894e-2f));
+        p = p.fma(r, FloatVector.broadcast(F, 1.6666665459e-1f));
+        p = p.fma(r, FloatVector.broadcast(F, 5.0000001201e-1f));
+        p = p.mul(r.mul(r)).add(r).add(1f);
+        // 2^n: n + 127 in the exponent field; t's low bits hold n + 0x400000 (the trick's offset).
+        IntVector bits = t.reinterpretAsInts().sub(0x4B400000 - 127).lanewise(VectorOperators.LSHL, 23);
+        FloatVector e = p.mul(bits.reinterpretAsFloats());
+        return e.blend(0f, x.lt(-87.33654f));
     }
 
     @Override
@@ -79,7 +107,7 @@ final class VectorKernels implements Kernels {
         }
         FloatVector vm = FloatVector.broadcast(F, max), vsum = FloatVector.zero(F);
         for (i = 0; i < bound; i += w) {
-            FloatVector e = FloatVector.fromArray(F, x, off + i).sub(vm).lanewise(VectorOperators.EXP);
+            FloatVector e = exp(FloatVector.fromArray(F, x, off + i).sub(vm));
             e.intoArray(x, off + i);
             vsum = vsum.add(e);
         }
@@ -101,7 +129,7 @@ final class VectorKernels implements Kernels {
         poly = poly.fma(t, FloatVector.broadcast(F, 1.4214138f));
         poly = poly.fma(t, FloatVector.broadcast(F, -0.28449672f));
         poly = poly.fma(t, FloatVector.broadcast(F, 0.2548296f)).mul(t);
-        FloatVector r = one.sub(poly.mul(a.mul(a).neg().lanewise(VectorOperators.EXP)));
+        FloatVector r = one.sub(poly.mul(exp(a.mul(a).neg())));
         VectorMask<Float> negative = z.lt(0f);
         return r.blend(r.neg(), negative);
     }
@@ -127,7 +155,7 @@ final class VectorKernels implements Kernels {
         for (; i < bound; i += w) {
             FloatVector v = FloatVector.fromArray(F, x, off + i);
             FloatVector cdf = erf(v.mul(0.70710677f)).add(1f).mul(0.5f);
-            FloatVector pdf = v.mul(v).mul(-0.5f).lanewise(VectorOperators.EXP).mul(0.3989422804014327f);
+            FloatVector pdf = exp(v.mul(v).mul(-0.5f)).mul(0.3989422804014327f);
             FloatVector.fromArray(F, d, off + i).mul(v.fma(pdf, cdf)).intoArray(d, off + i);
         }
         ScalarKernels.INSTANCE.geluBackward(x, d, off + i, n - i);

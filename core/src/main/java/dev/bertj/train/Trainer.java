@@ -248,11 +248,10 @@ public final class Trainer {
      */
     public int train(List<Example> train, List<Example> validation, EpochListener listener) throws Exception {
         if (train.isEmpty()) throw new IllegalArgumentException("the training set is empty");
-        if (model instanceof TaskModel) {
-            for (int i = 0; i < train.size(); i++) {
-                if (train.get(i).label() < 0) throw new IllegalArgumentException("training example " + i + " has no label; a classifier trains on labelled examples");
-            }
-        }
+        // Every label is checked before the first step: a bad example found mid-epoch would leave the
+        // model half-trained by a call that failed.
+        checkLabels(train, "training");
+        if (validation != null) checkLabels(validation, "validation");
         List<Encoding> enc = encode(train);
         List<Encoding> valEnc = validation == null || validation.isEmpty() ? null : encode(validation);
         int bs = settings.batchSize(), accum = settings.gradientAccumulation();
@@ -428,9 +427,23 @@ public final class Trainer {
         return n == 0 ? Double.NaN : sum / n;
     }
 
+    /** A classifier's examples must each carry a label of its head: {@code 0 <= label < numLabels}. */
+    private void checkLabels(List<Example> examples, String set) {
+        if (!(model instanceof TaskModel tm)) return;
+        for (int i = 0; i < examples.size(); i++) {
+            int y = examples.get(i).label();
+            if (y < 0) throw new IllegalArgumentException(set + " example " + i + " has no label; a classifier trains on labelled examples");
+            if (y >= tm.numLabels()) {
+                throw new IllegalArgumentException(set + " example " + i + " has label " + y + ", but the classifier has " + tm.numLabels() + " labels (0.."
+                        + (tm.numLabels() - 1) + ")");
+            }
+        }
+    }
+
     /** Loss, accuracy, F1 and confusion matrix of a classifier on labelled examples (inference mode, no dropout). */
     public Metrics evaluate(List<Example> examples) {
         if (!(model instanceof TaskModel)) throw new IllegalStateException("evaluate() scores a classifier; use evaluateMaskedLm for a masked-LM model");
+        checkLabels(examples, "evaluation");
         return (Metrics) evaluate(encode(examples), examples);
     }
 
