@@ -100,7 +100,7 @@ final class Routes implements HttpHandler {
     }
 
     /** Parses, takes a permit (or answers 429), runs the route. */
-    private String post(String path, byte[] in) {
+    String post(String path, byte[] in) { // package-private: ServeRequestsFuzzTest drives it without a socket
         // Parse before taking a permit: a malformed request costs no concurrency, as in TEI.
         Object req = switch (path) {
             case "/embed" -> Requests.embed(in);
