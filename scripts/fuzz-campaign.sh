@@ -32,7 +32,7 @@ exec "$java" --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAM
   -cp "$(cat target/fuzz-classpath.txt):$snapshot/test-classes:$snapshot/classes" \
   com.code_intelligence.jazzer.Jazzer \
   --target_class="$fqcn" --target_method="$method" \
-  --keep_going="${KEEP_GOING:-20}" --instrumentation_includes='dev.bertj.**' --instrumentation_excludes='dev.bertj.fuzz.**:dev.bertj.**FuzzTest' \
-  --custom_hook_includes='dev.bertj.**' --custom_hook_excludes='dev.bertj.fuzz.**:dev.bertj.**FuzzTest' \
+  --keep_going="${KEEP_GOING:-20}" --instrumentation_includes='dev.bertj.**' --instrumentation_excludes="dev.bertj.fuzz.**:$fqcn" \
+  --custom_hook_includes='dev.bertj.**' --custom_hook_excludes="dev.bertj.fuzz.**:$fqcn" \
   -runs="$runs" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=0 -print_final_stats=1 \
   -artifact_prefix="$findings/" "$corpus" "$seeds"
