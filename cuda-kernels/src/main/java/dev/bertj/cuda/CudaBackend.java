@@ -99,7 +99,7 @@ public final class CudaBackend implements Backend {
         Cuda.Status s = Cuda.status();
         if (!s.available()) throw new IllegalStateException(s.reason());
         if (index >= s.devices()) throw new IllegalStateException("no CUDA device " + index + ": this machine has " + s.devices());
-        Path cache = Path.of(System.getProperty("user.home"), ".cache", "bertj", "cuda");
+        Path cache = dev.bertj.io.Cache.root().resolve("cuda"); // -Dbertj.cache moves it with every other cache
         return new CudaBackend(Device.cuda(index), precision, new CudaDevice(index, precision, cache));
     }
 
