@@ -23,8 +23,11 @@ import java.util.List;
  * state), the heap pools' peak usage, and the process's peak RSS (VmHWM).
  * <pre>
  * java --add-modules jdk.incubator.vector -Xmx2g -cp bench/target/benchmarks.jar dev.bertj.bench.MemoryProbe train 32 128
- * java --add-modules jdk.incubator.vector -Xmx6g -cp bench/target/benchmarks.jar dev.bertj.bench.MemoryProbe train 32 128 DIR
+ * java --add-modules jdk.incubator.vector -Xmx6g -XX:+UseParallelGC -cp bench/target/benchmarks.jar dev.bertj.bench.MemoryProbe train 32 128 DIR
  * </pre>
+ * {@code -XX:+UseParallelGC} is what {@code ./bertj} runs with. Under G1, every array over half a region is
+ * "humongous" and rounded up to whole regions, so the same live data reads several hundred MB larger,
+ * and BERT-base fine-tuning at 32 x 128 no longer fits 6 GB (OutOfMemoryError at the first AdamW step).
  * With DIR (a model directory: bert-base-uncased's, or one from scripts/make_bench_model.py) that
  * model is measured instead of MiniLM. {@code mixed N} runs N MiniLM inference batches of seeded random shapes
  * (1 x 3 up to 32 x 16 and 2 x 512) and prints the retained heap every 100 batches.
