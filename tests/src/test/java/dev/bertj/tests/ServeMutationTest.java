@@ -20,8 +20,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Seeded random mutations of every route's request body sent over HTTP (issue 13's Jazzer harness is
- * not on this branch; this is the same contract without coverage guidance): each answer is a 200 or a
+ * Seeded random mutations of every route's request body sent over HTTP (the same contract as the Jazzer
+ * target dev.bertj.serve.ServeRequestsFuzzTest, here through the real socket and HTTP parser, without
+ * coverage guidance): each answer is a 200 or a
  * 4xx with a JSON error, never a 5xx or a closed connection, and between the bad requests a probe
  * request keeps getting the in-process embedding of its text: a failed request never changes another's
  * answer.
