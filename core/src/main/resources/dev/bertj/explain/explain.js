@@ -337,7 +337,8 @@
       at[e.layer + '|' + e.group] = e.norm;
     });
     var logs = g.groups.filter(function (e) { return e.norm > 0; }).map(function (e) { return Math.log10(e.norm); });
-    var lo = Math.min.apply(null, logs.concat([0])), hi = Math.max.apply(null, logs.concat([lo + 1]));
+    var lo = logs.length ? Math.min.apply(null, logs) : 0, hi = logs.length ? Math.max.apply(null, logs) : 1;
+    if (hi <= lo) hi = lo + 1;
     var table = el('table', { id: 'gradient-table' }), head = el('tr');
     head.appendChild(el('th', { scope: 'col' }, 'layer'));
     groups.forEach(function (name) { head.appendChild(el('th', { scope: 'col' }, name)); });
