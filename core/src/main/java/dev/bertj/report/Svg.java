@@ -15,7 +15,7 @@ public final class Svg {
     /** One line of a chart: its points ({@code NaN} y values leave a gap), colour and name. */
     public record Series(String name, String colour, double[] x, double[] y, boolean dashed, boolean points) { }
 
-    private static final int W = 760, HGT = 260, ML = 64, MR = 16, MT = 16, MB = 40;
+    private static final int W = 760, HGT = 260, ML = 76, MR = 16, MT = 16, MB = 40;
 
     /**
      * A line chart of {@code series} with axis labels; {@code log} puts y on a log10 scale (values
@@ -54,7 +54,7 @@ public final class Svg {
             b.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#888\"/><text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>",
                     x, HGT - MB, x, HGT - MB + 4, x, HGT - MB + 16, num(t)));
         }
-        for (double t : ticks(y0, y1)) {
+        for (double t : log ? logTicks(y0, y1) : ticks(y0, y1)) {
             double y = py.applyAsDouble(t);
             b.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#eee\"/><text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>",
                     ML, y, W - MR, y, ML - 4, y + 4, log ? num(Math.pow(10, t)) : num(t)));
@@ -118,12 +118,29 @@ public final class Svg {
         return out;
     }
 
-    /** A number in at most four significant digits, plainly. */
+    /** Ticks of a log10 axis (given as exponents): 1, 2 and 5 times powers of ten, or every digit when those are too few. */
+    static List<Double> logTicks(double lo, double hi) {
+        for (int[] digits : new int[][] {{1}, {1, 2, 5}, {1, 2, 3, 4, 5, 6, 7, 8, 9}}) {
+            List<Double> out = new ArrayList<>();
+            for (int e = (int) Math.floor(lo); e <= Math.ceil(hi); e++) {
+                for (int d : digits) {
+                    double t = Math.log10(d) + e;
+                    if (t >= lo - 1e-9 && t <= hi + 1e-9) out.add(t);
+                }
+            }
+            if (out.size() >= 3) return out;
+        }
+        return ticks(lo, hi);
+    }
+
+    /** A number in at most four significant digits, plainly: 0.25, 1.5e-05. */
     public static String num(double v) {
         if (v == Math.rint(v) && Math.abs(v) < 1e9) return Long.toString((long) v);
         String s = String.format(Locale.ROOT, "%.4g", v);
-        if (s.contains("e")) return s;
-        return s.contains(".") ? s.replaceAll("0+$", "").replaceAll("\\.$", "") : s;
+        int e = s.indexOf('e');
+        String mantissa = e < 0 ? s : s.substring(0, e), exponent = e < 0 ? "" : s.substring(e);
+        if (mantissa.contains(".")) mantissa = mantissa.replaceAll("0+$", "").replaceAll("\\.$", "");
+        return mantissa + exponent;
     }
 
     /** Colour of {@code t} in [0, 1] on the white-to-dark-blue scale the pages share. */

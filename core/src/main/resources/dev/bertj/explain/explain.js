@@ -341,7 +341,8 @@
     if (hi <= lo) hi = lo + 1;
     var table = el('table', { id: 'gradient-table' }), head = el('tr');
     head.appendChild(el('th', { scope: 'col' }, 'layer'));
-    groups.forEach(function (name) { head.appendChild(el('th', { scope: 'col' }, name)); });
+    // A zero-width space after each dot lets long module names wrap, so the table fits the page.
+    groups.forEach(function (name) { head.appendChild(el('th', { scope: 'col' }, name.replace(/\./g, '.\u200b'))); });
     table.appendChild(head);
     layers.forEach(function (layer) {
       var tr = el('tr');

@@ -243,12 +243,12 @@ class BrowserTest {
     static void docsScreenshots(Path dir) throws Exception {
         Files.createDirectories(dir);
         Path shortPage = ExplainCommandTest.explain(trained, "{\"text\": \"WIN a FREE prize now!!! Click here to claim your money\", \"label\": \"spam\"}\n");
-        driver.manage().window().setSize(new org.openqa.selenium.Dimension(WIDTH, 1700));
+        driver.manage().window().setSize(new org.openqa.selenium.Dimension(WIDTH, 1500));
         open(shortPage, true);
         screenshot(dir.resolve("explain-minilm.png"));
         js("document.getElementById('model-view-section').scrollIntoView()");
         Files.write(dir.resolve("explain-minilm-views.png"), ((TakesScreenshot) driver).getScreenshotAs(OutputType.BYTES));
-        driver.manage().window().setSize(new org.openqa.selenium.Dimension(900, 1700));
+        driver.manage().window().setSize(new org.openqa.selenium.Dimension(900, 2300));
         open(report, false);
         screenshot(dir.resolve("training-report.png"));
         driver.manage().window().setSize(new org.openqa.selenium.Dimension(WIDTH, HEIGHT));
