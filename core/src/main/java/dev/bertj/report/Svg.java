@@ -130,7 +130,10 @@ public final class Svg {
             }
             if (out.size() >= 3) return out;
         }
-        return ticks(lo, hi);
+        // Less than a decade: round values, placed on the log axis.
+        List<Double> out = new ArrayList<>();
+        for (double t : ticks(Math.pow(10, lo), Math.pow(10, hi))) if (t > 0) out.add(Math.log10(t));
+        return out;
     }
 
     /** A number in at most four significant digits, plainly: 0.25, 1.5e-05. */

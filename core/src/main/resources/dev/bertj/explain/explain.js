@@ -330,8 +330,12 @@
     if (!g) { $('gradients-note').textContent = data.gradients_note || 'No gradients for this checkpoint.'; return; }
     $('gradients-note').textContent = 'L2 norm of each parameter group\'s gradient of the ' + g.objective + ' (loss ' + fmt(g.loss) +
       ', total norm ' + fmt(g.total_norm) + '), one backward pass without dropout. Colour is on a log scale.';
+    // Encoder layers share their groups (query, key, ...): a layers x groups grid. The embeddings, the
+    // pooler and the head each have their own groups: a list beside it.
+    var encoder = g.groups.filter(function (e) { return e.layer.indexOf('layer ') === 0; });
+    var others = g.groups.filter(function (e) { return e.layer.indexOf('layer ') !== 0; });
     var layers = [], groups = [], at = {};
-    g.groups.forEach(function (e) {
+    encoder.forEach(function (e) {
       if (layers.indexOf(e.layer) < 0) layers.push(e.layer);
       if (groups.indexOf(e.group) < 0) groups.push(e.group);
       at[e.layer + '|' + e.group] = e.norm;
@@ -339,6 +343,16 @@
     var logs = g.groups.filter(function (e) { return e.norm > 0; }).map(function (e) { return Math.log10(e.norm); });
     var lo = logs.length ? Math.min.apply(null, logs) : 0, hi = logs.length ? Math.max.apply(null, logs) : 1;
     if (hi <= lo) hi = lo + 1;
+    function cell(layer, name, v) {
+      var td = el('td', { 'class': 'norm' });
+      if (v === undefined) return td;
+      var t = v > 0 ? (Math.log10(v) - lo) / (hi - lo) : 0;
+      td.textContent = fmt(v, 2);
+      td.title = layer + ' ' + name + ': ' + fmt(v);
+      td.style.background = heat(t);
+      td.style.color = t > 0.55 ? '#fff' : '#000';
+      return td;
+    }
     var table = el('table', { id: 'gradient-table' }), head = el('tr');
     head.appendChild(el('th', { scope: 'col' }, 'layer'));
     // A zero-width space after each dot lets long module names wrap, so the table fits the page.
@@ -347,19 +361,22 @@
     layers.forEach(function (layer) {
       var tr = el('tr');
       tr.appendChild(el('th', { scope: 'row' }, layer));
-      groups.forEach(function (name) {
-        var v = at[layer + '|' + name], td = el('td');
-        if (v !== undefined) {
-          var t = v > 0 ? (Math.log10(v) - lo) / (hi - lo) : 0;
-          td.textContent = fmt(v, 2);
-          td.title = layer + ' ' + name + ': ' + fmt(v);
-          td.style.background = heat(t);
-          td.style.color = t > 0.55 ? '#fff' : '#000';
-        }
-        tr.appendChild(td);
-      });
+      groups.forEach(function (name) { tr.appendChild(cell(layer, name, at[layer + '|' + name])); });
       table.appendChild(tr);
     });
+    var rest = el('table', { id: 'gradient-others' });
+    rest.appendChild(el('caption', {}, 'Embeddings, pooler and head'));
+    others.forEach(function (e) {
+      var tr = el('tr');
+      tr.appendChild(el('th', { scope: 'row' }, e.layer));
+      tr.appendChild(el('td', {}, e.group));
+      tr.appendChild(cell(e.layer, e.group, e.norm));
+      rest.appendChild(tr);
+    });
+    var box = el('div', { 'class': 'side-by-side' });
+    box.appendChild(table);
+    box.appendChild(rest);
+    table = box;
     $('gradients-body').appendChild(table);
     legend($('gradients-legend'), 'gradient norm (log scale)', fmt(Math.pow(10, lo), 2), fmt(Math.pow(10, hi), 2), HEAT_CSS);
   }
