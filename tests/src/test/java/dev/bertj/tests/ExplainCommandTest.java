@@ -171,6 +171,24 @@ class ExplainCommandTest {
         assertEquals(-Math.log(pSpam), loss, 1e-4, "the loss differentiated is -log p(spam)");
     }
 
+    @SuppressWarnings("unchecked")
+    @Test
+    void maskedLmPageHasTheTopFiveAtEachMask() throws Exception {
+        // MiniLM's export has no MLM head: a new, seeded one (its guesses mean nothing; the plumbing is what is checked).
+        dev.bertj.model.BertForMaskedLM mlm = dev.bertj.model.BertForMaskedLM.fromPretrained(encoder);
+        Path dir = Files.createTempDirectory("bertj-explain-mlm").resolve("model");
+        Checkpoint.save(dir, mlm, BertTokenizer.fromPretrained(encoder), encoder.resolve("tokenizer.json"));
+        Map<String, Object> d = data(explain(dir, "\"the capital of france is [MASK] and of italy [MASK].\"\n"));
+        Map<String, Object> p = (Map<String, Object>) d.get("predictions");
+        assertEquals("masked_lm", p.get("task"));
+        List<Object> masks = Json.asArray(p.get("masks"), "masks");
+        assertEquals(2, masks.size(), "one entry per [MASK]");
+        for (Object m : masks) assertEquals(5, Json.asArray(((Map<String, Object>) m).get("top"), "top").size());
+        assertEquals(Json.asArray(d.get("tokens"), "tokens").size(), Json.asArray(d.get("saliency"), "saliency").size());
+        List<Object> groups = Json.asArray(((Map<String, Object>) d.get("gradients")).get("groups"), "groups");
+        assertTrue(groups.stream().anyMatch(o -> "head".equals(((Map<String, Object>) o).get("layer"))), "the MLM head's gradients: " + groups);
+    }
+
     @Test
     void badInputIsNamed() {
         TokenizeCommandTest.Result r = TokenizeCommandTest.run("{\"text\": \"a\", \n", "explain", "--model", classifier.toString(), "--out", "/tmp/never");
