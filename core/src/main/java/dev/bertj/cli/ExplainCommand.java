@@ -41,7 +41,8 @@ final class ExplainCommand implements Command {
                   Head view       one layer: lines from each token to the tokens it attends to, per head
                   Model view      every layer x head as a heat map; click one to open it in the head view
                   Hidden states   per layer, each token's state norm and cosine similarity to the last layer
-                  Prediction      a classifier's label probabilities; a masked-LM model's top 5 at each [MASK]
+                  Prediction      a classifier's label probabilities; a masked-LM model's top 5 at each [MASK],
+                                  and the logit lens (each layer's hidden state there through the MLM head)
                   Saliency        gradient x input per token, of log p(label) (the given label, else the predicted
                                   one) or, for masked-LM, of the mean log p of the top prediction at the masks
                   Gradient norms  per layer and parameter group, from the same backward pass

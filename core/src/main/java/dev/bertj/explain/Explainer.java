@@ -32,7 +32,8 @@ import java.util.Objects;
  *       {@link BertModel#forward} returns them with {@code outputAttentions} (HF's {@code output_attentions});</li>
  *   <li>{@code hidden_norms[layer][token]} and {@code hidden_cosine[layer][token]}: the L2 norm of each
  *       hidden state (row 0 is the embeddings' output) and its cosine similarity to the last layer's;</li>
- *   <li>for a masked-LM checkpoint, the top 5 tokens at each {@code [MASK]};</li>
+ *   <li>for a masked-LM checkpoint, the top 5 tokens at each {@code [MASK]}, and the logit lens: the top 5
+ *       when every layer's hidden state there goes through the MLM head;</li>
  *   <li>for a classifier, the label probabilities and the target label (the given one, else the predicted one);</li>
  *   <li>with either head, a gradient x input saliency per token, and the gradient norm of every
  *       parameter group, from one backward pass of the target's cross-entropy.</li>
@@ -164,7 +165,7 @@ public final class Explainer {
             case CLASSIFICATION -> classification(batch, label, d);
             case MASKED_LM -> {
                 if (label != null) throw new IllegalArgumentException("field label: the model is a masked-LM model; labels are for classification checkpoints");
-                maskedLm(batch, d);
+                maskedLm(batch, out.hiddenStates(), d);
             }
             case ENCODER -> {
                 if (label != null) throw new IllegalArgumentException("field label: the model has no classification head (config.json architectures: "
@@ -255,7 +256,7 @@ public final class Explainer {
         return i;
     }
 
-    private void maskedLm(Batch batch, Map<String, Object> d) {
+    private void maskedLm(Batch batch, List<Tensor> hidden, Map<String, Object> d) {
         int s = batch.seqLen(), maskId = tokenizer.specialTokens().maskId();
         int[] ids = batch.inputIds(), mask = batch.attentionMask();
         int[] positions = java.util.stream.IntStream.range(0, s).filter(i -> mask[i] == 1 && ids[i] == maskId).toArray();
@@ -270,24 +271,24 @@ public final class Explainer {
         }
         MaskedLmOutput o = maskedLm.logitsAt(batch, positions);
         float[] logits = o.logits().data();
-        int v = maskedLm.vocabSize();
+        int v = maskedLm.vocabSize(), h = bert.config().hiddenSize();
         int[] labels = new int[s];
         Arrays.fill(labels, -100);
+        // The logit lens: every hidden state (the embeddings' output first) at the masks, through the MLM head.
+        List<float[]> lens = new ArrayList<>();
+        for (Tensor t : hidden) {
+            float[] rows = new float[positions.length * h];
+            for (int m = 0; m < positions.length; m++) System.arraycopy(t.data(), positions[m] * h, rows, m * h, h);
+            lens.add(maskedLm.headLogits(rows, positions.length).data());
+        }
         for (int m = 0; m < positions.length; m++) {
             int[] top = topK(logits, m * v, v, TOP_K);
-            double max = logits[m * v + top[0]], sum = 0;
-            for (int i = 0; i < v; i++) sum += Math.exp(logits[m * v + i] - max);
-            List<Object> preds = new ArrayList<>();
-            for (int id : top) {
-                Map<String, Object> r = new LinkedHashMap<>();
-                r.put("token", tokenizer.idToToken(id));
-                r.put("id", (long) id);
-                r.put("probability", Math.exp(logits[m * v + id] - max) / sum);
-                preds.add(r);
-            }
             Map<String, Object> entry = new LinkedHashMap<>();
             entry.put("position", (long) positions[m]);
-            entry.put("top", preds);
+            entry.put("top", top(logits, m * v, v));
+            List<Object> perLayer = new ArrayList<>();
+            for (float[] l : lens) perLayer.add(top(l, m * v, v));
+            entry.put("logit_lens", perLayer);
             masks.add(entry);
             labels[positions[m]] = top[0];
         }
@@ -295,6 +296,22 @@ public final class Explainer {
         float loss = maskedLm.trainStep(new Batch(1, s, ids, batch.tokenTypeIds(), mask, labels), TrainMode.noDropout(), g).loss();
         Attribution a = new Attribution(saliencyFrom(g.asMap(), batch), loss, g.asMap());
         putAttribution(a, "mean log p(top prediction) over the masks", d);
+    }
+
+    /** The top {@link #TOP_K} tokens of one row of logits, with their softmax probabilities. */
+    private List<Object> top(float[] logits, int off, int v) {
+        int[] top = topK(logits, off, v, TOP_K);
+        double max = logits[off + top[0]], sum = 0;
+        for (int i = 0; i < v; i++) sum += Math.exp(logits[off + i] - max);
+        List<Object> preds = new ArrayList<>();
+        for (int id : top) {
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("token", tokenizer.idToToken(id));
+            r.put("id", (long) id);
+            r.put("probability", Math.exp(logits[off + id] - max) / sum);
+            preds.add(r);
+        }
+        return preds;
     }
 
     /** The ids of the {@code k} largest of {@code v} logits from {@code off}, best first (ties: lower id first). */

@@ -102,7 +102,27 @@
         table.appendChild(tr);
       });
       box.appendChild(table);
+      if (m.logit_lens) box.appendChild(logitLens(m));
     });
+  }
+
+  /** The logit lens of one mask: per layer, the top tokens when that layer's state goes through the MLM head. */
+  function logitLens(m) {
+    var table = el('table', { 'class': 'logit-lens' });
+    table.appendChild(el('caption', {}, 'Logit lens at position ' + m.position + ': each layer\'s hidden state through the MLM head ' +
+      '(cell colour: probability, white 0 to blue 1)'));
+    m.logit_lens.forEach(function (top, l) {
+      var tr = el('tr');
+      tr.appendChild(el('th', { scope: 'row' }, l === 0 ? 'embeddings' : 'layer ' + (l - 1)));
+      top.forEach(function (r) {
+        var td = el('td', { title: r.token + ': ' + fmt(r.probability) }, r.token);
+        td.style.background = heat(r.probability);
+        td.style.color = r.probability > 0.55 ? '#fff' : '#000';
+        tr.appendChild(td);
+      });
+      table.appendChild(tr);
+    });
+    return table;
   }
 
   function saliency() {

@@ -183,7 +183,15 @@ class ExplainCommandTest {
         assertEquals("masked_lm", p.get("task"));
         List<Object> masks = Json.asArray(p.get("masks"), "masks");
         assertEquals(2, masks.size(), "one entry per [MASK]");
-        for (Object m : masks) assertEquals(5, Json.asArray(((Map<String, Object>) m).get("top"), "top").size());
+        for (Object m : masks) {
+            Map<String, Object> mask = (Map<String, Object>) m;
+            assertEquals(5, Json.asArray(mask.get("top"), "top").size());
+            // The logit lens: the embeddings and every layer; its last row is the prediction itself.
+            List<Object> lens = Json.asArray(mask.get("logit_lens"), "logit_lens");
+            assertEquals(Json.asArray(d.get("attentions"), "attentions").size() + 1, lens.size());
+            assertEquals(((Map<String, Object>) Json.asArray(mask.get("top"), "top").getFirst()).get("id"),
+                    ((Map<String, Object>) Json.asArray(lens.getLast(), "last").getFirst()).get("id"));
+        }
         assertEquals(Json.asArray(d.get("tokens"), "tokens").size(), Json.asArray(d.get("saliency"), "saliency").size());
         List<Object> groups = Json.asArray(((Map<String, Object>) d.get("gradients")).get("groups"), "groups");
         assertTrue(groups.stream().anyMatch(o -> "head".equals(((Map<String, Object>) o).get("layer"))), "the MLM head's gradients: " + groups);
