@@ -21,6 +21,8 @@ module dev.bertj {
     exports dev.bertj.data;
     exports dev.bertj.backend;
     exports dev.bertj.serve;
+    exports dev.bertj.explain;
+    exports dev.bertj.report;
 
     uses dev.bertj.backend.BackendProvider;
     provides dev.bertj.backend.BackendProvider with dev.bertj.cpu.CpuBackendProvider;

@@ -14,7 +14,7 @@ import java.util.List;
 public final class Main {
     private static final List<Command> COMMANDS = List.of(new DemoCommand(), new TokenizeCommand(), new ForwardCommand(),
             new EmbedCommand(), new TrainCommand(), new ClassifyCommand(), new DataCommand(), new ConvertCommand(), new InfoCommand(), new FillMaskCommand(),
-            new ServeCommand());
+            new ServeCommand(), new ExplainCommand());
 
     private Main() { }
 

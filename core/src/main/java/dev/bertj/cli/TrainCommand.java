@@ -9,6 +9,7 @@ import dev.bertj.model.CustomHeadConfig;
 import dev.bertj.model.BertForSequenceClassification;
 import dev.bertj.model.BertModel;
 import dev.bertj.model.TrainMode;
+import dev.bertj.report.TrainingReport;
 import dev.bertj.nn.Gradients;
 import dev.bertj.tensor.Tensor;
 import dev.bertj.tokenizer.Batch;
@@ -77,7 +78,9 @@ final class TrainCommand implements Command {
                   --out DIR        the model (model.safetensors, config.json, tokenizer files), written after
                                    each epoch; resumable checkpoints in DIR/checkpoint-<step> (the model plus
                                    optimizer.safetensors and trainer_state.json), each written atomically;
-                                   metrics.json (per-epoch train loss and validation metrics, test metrics)
+                                   metrics.json (per-epoch train loss and validation metrics, test metrics, and
+                                   per step the loss, learning rate and gradient norm before clipping in
+                                   log_history) and report.html (those as charts, and the confusion matrix)
                   --save-steps N   also a checkpoint every N optimizer steps (default: at epoch ends only)
                   --save-total-limit N  keep the newest N checkpoints (default: all, as HF)
                   --resume DIR     continue an interrupted run from a checkpoint directory, or from the newest
@@ -177,10 +180,36 @@ final class TrainCommand implements Command {
         }
         metrics.put("steps", (long) trainer.lossCurve().size());
         metrics.put("wall_time_s", (System.nanoTime() - started) / 1e9);
+        metrics.put("max_grad_norm", s.gradClip());
+        metrics.put("log_history", stepLog(trainer));
         Files.createDirectories(outDir);
         dev.bertj.io.AtomicFiles.writeString(outDir.resolve("metrics.json"), Json.writePretty(metrics) + "\n");
-        out.println("wrote " + outDir.resolve("metrics.json"));
+        TrainingReport.write(outDir.resolve("report.html"), metrics);
+        out.println("wrote " + outDir.resolve("metrics.json") + " and " + outDir.resolve("report.html"));
         return 0;
+    }
+
+    /**
+     * Per optimizer step, HF's log_history fields: {@code step}, {@code loss}, {@code learning_rate}
+     * and {@code grad_norm} (before clipping). JSON has no NaN: a value a step lacks (a masked-LM step
+     * with nothing to predict, a grad norm from before a resume) is null.
+     */
+    private static List<Object> stepLog(Trainer trainer) {
+        List<Double> loss = trainer.lossCurve(), lr = trainer.learningRateCurve(), grad = trainer.gradNormCurve();
+        List<Object> log = new ArrayList<>();
+        for (int i = 0; i < loss.size(); i++) {
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("step", (long) i + 1);
+            e.put("loss", finite(loss.get(i)));
+            e.put("learning_rate", i < lr.size() ? finite(lr.get(i)) : null);
+            e.put("grad_norm", i < grad.size() ? finite(grad.get(i)) : null);
+            log.add(e);
+        }
+        return log;
+    }
+
+    private static Double finite(double v) {
+        return Double.isFinite(v) ? v : null;
     }
 
     /**

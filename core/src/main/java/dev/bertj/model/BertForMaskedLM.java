@@ -94,6 +94,23 @@ public final class BertForMaskedLM extends BertPreTrainedModel<BertForMaskedLM> 
         return run(batch, positions, null);
     }
 
+    /**
+     * The MLM head ({@code cls.predictions}) on hidden-state rows of the caller's choosing, {@code [rows, H]}
+     * row-major: the logit lens reads the intermediate layers' states through it. Returns {@code [rows, V]}.
+     */
+    public Tensor headLogits(float[] hidden, int rows) {
+        int h = bert.config().hiddenSize(), v = vocabSize();
+        if (hidden.length != rows * h) throw new IllegalArgumentException("headLogits: " + hidden.length + " values are not " + rows + " rows of " + h);
+        float[] logits = new float[rows * v];
+        bert.headInference(logits, (be, host) -> {
+            Buf l = be.resultBuffer(host);
+            predictions.forward(be, be.upload(hidden), rows, l, false);
+            be.download(l, host);
+            return Float.NaN;
+        });
+        return new Tensor(logits, rows, v);
+    }
+
     /** Inference with per-token labels: logits at the labelled positions and their mean cross-entropy. */
     public MaskedLmOutput forward(Batch batch) {
         return run(batch, labelled(batch), tokenLabels(batch));

@@ -148,6 +148,8 @@ public final class Trainer {
     private final Settings settings;
     private final PrintStream progress;
     private final List<Double> lossCurve = new ArrayList<>();
+    /** Per step of this process: the learning rate used and the gradient norm before clipping (NaN before a resume). */
+    private final List<Double> lrCurve = new ArrayList<>(), gradNormCurve = new ArrayList<>();
     private final List<Map<String, Object>> epochLog = new ArrayList<>();
     private Checkpointing checkpointing;
     private Path resumeFrom;
@@ -187,6 +189,22 @@ public final class Trainer {
     /** Every optimizer step's training loss so far (mean over its micro-batches), including the steps before a resume. */
     public List<Double> lossCurve() {
         return List.copyOf(lossCurve);
+    }
+
+    /**
+     * Every optimizer step's learning rate (the schedule's, steps before a resume included). With
+     * {@link #lossCurve} and {@link #gradNormCurve}, the series of the training report.
+     */
+    public List<Double> learningRateCurve() {
+        return List.copyOf(lrCurve);
+    }
+
+    /**
+     * Every optimizer step's global gradient norm before clipping; NaN for steps taken before a
+     * resume (a checkpoint does not keep them).
+     */
+    public List<Double> gradNormCurve() {
+        return List.copyOf(gradNormCurve);
     }
 
     /** One entry per finished epoch ({@code epoch}, {@code train_loss}, {@code validation}), including those before a resume. */
@@ -268,6 +286,8 @@ public final class Trainer {
         Plan plan = new Plan(total, epochs, warmup, dataSha, modelSha, train.size());
 
         lossCurve.clear();
+        lrCurve.clear();
+        gradNormCurve.clear();
         epochLog.clear();
         int step = 0, startEpoch = 1;
         TrainerState resumed = null;
@@ -281,6 +301,10 @@ public final class Trainer {
             }
             step = resumed.globalStep();
             lossCurve.addAll(resumed.losses());
+            for (int i = 0; i < step; i++) {
+                lrCurve.add(schedule.lr(i));
+                gradNormCurve.add(Double.NaN);
+            }
             epochLog.addAll(resumed.epochs());
             startEpoch = resumed.epochFinished() ? resumed.epoch() + 1 : resumed.epoch();
             if (progress != null) {
@@ -324,13 +348,15 @@ public final class Trainer {
                 }
                 // Each micro-batch's loss is a mean; the step's loss is their mean, so scale the sum of gradients.
                 if (micro > 1) g.divide(micro);
-                if (settings.gradClip() > 0) {
-                    double norm = GradClip.clipGlobalNorm(g, settings.gradClip());
-                    if (!Double.isFinite(norm)) {
-                        throw new NonFiniteLossException("the gradient norm became " + norm + " at step " + (step + 1) + "; stopping, the last good checkpoint is kept.");
-                    }
+                // Without clipping, an infinite max norm measures the norm and scales by 1 (a no-op).
+                double norm = GradClip.clipGlobalNorm(g, settings.gradClip() > 0 ? settings.gradClip() : Double.POSITIVE_INFINITY);
+                if (settings.gradClip() > 0 && !Double.isFinite(norm)) {
+                    throw new NonFiniteLossException("the gradient norm became " + norm + " at step " + (step + 1) + "; stopping, the last good checkpoint is kept.");
                 }
-                optimizer.step(g, schedule.lr(step));
+                double lr = schedule.lr(step);
+                optimizer.step(g, lr);
+                lrCurve.add(lr);
+                gradNormCurve.add(norm);
                 g.zero();
                 step++;
                 b += micro;

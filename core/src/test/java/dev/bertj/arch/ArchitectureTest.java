@@ -13,8 +13,10 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
 /**
  * bertj-core's package layering, checked on its compiled classes (tests excluded):
  * <pre>
- * cli → serve → api → train → model → nn → backend ← cpu   (bertj-cuda is another backend, outside core)
- *                 io, tensor, tokenizer below all of them; data (corpora) above io and tokenizer
+ * cli → serve → api → train; cli → explain → train;
+ *   train → model → nn → backend ← cpu   (bertj-cuda is another backend, outside core)
+ *                 io, tensor, tokenizer below all of them; data (corpora) above io and tokenizer;
+ *                 report (HTML and SVG pages) above io only, usable by train, explain and cli
  * </pre>
  * {@code nn} describes parameters and {@code backend} is the interface the layers are written in; the
  * arithmetic lives in the backends, which {@code model}, {@code nn} and {@code train} never name.
@@ -34,7 +36,7 @@ class ArchitectureTest {
 
     @Test
     void modelNnAndTrainNeverReachABackendImplementation() {
-        noClasses().that().resideInAnyPackage("dev.bertj.api..", "dev.bertj.model..", "dev.bertj.nn..", "dev.bertj.train..")
+        noClasses().that().resideInAnyPackage("dev.bertj.api..", "dev.bertj.model..", "dev.bertj.nn..", "dev.bertj.train..", "dev.bertj.explain..")
                 .should().dependOnClassesThat().resideInAnyPackage("dev.bertj.cpu..", "dev.bertj.cuda..")
                 .because("layers are written against dev.bertj.backend; a backend is chosen at run time").check(core);
     }
@@ -51,6 +53,8 @@ class ArchitectureTest {
                 .layer("cli").definedBy("dev.bertj.cli..")
                 .layer("api").definedBy("dev.bertj.api..")
                 .layer("serve").definedBy("dev.bertj.serve..")
+                .layer("explain").definedBy("dev.bertj.explain..")
+                .layer("report").definedBy("dev.bertj.report..")
                 .layer("train").definedBy("dev.bertj.train..")
                 .layer("model").definedBy("dev.bertj.model..")
                 .layer("nn").definedBy("dev.bertj.nn..")
@@ -63,7 +67,11 @@ class ArchitectureTest {
                 .whereLayer("api").mayOnlyAccessLayers("train", "model", "nn", "backend", "base")
                 .whereLayer("serve").mayOnlyBeAccessedByLayers("cli")
                 .whereLayer("serve").mayOnlyAccessLayers("api", "train", "model", "backend", "base")
-                .whereLayer("train").mayOnlyAccessLayers("model", "nn", "backend", "base")
+                .whereLayer("explain").mayOnlyBeAccessedByLayers("cli")
+                .whereLayer("explain").mayOnlyAccessLayers("train", "model", "nn", "backend", "report", "base")
+                .whereLayer("report").mayOnlyBeAccessedByLayers("cli", "explain", "train")
+                .whereLayer("report").mayOnlyAccessLayers("base")
+                .whereLayer("train").mayOnlyAccessLayers("model", "nn", "backend", "report", "base")
                 .whereLayer("model").mayOnlyAccessLayers("nn", "backend", "base")
                 .whereLayer("nn").mayOnlyAccessLayers("backend", "base")
                 .whereLayer("backend").mayOnlyAccessLayers("base")

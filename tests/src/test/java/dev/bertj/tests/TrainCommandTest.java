@@ -62,6 +62,19 @@ class TrainCommandTest {
         double first = Json.asDouble(((Map<String, Object>) epochs.get(0)).get("train_loss"), "loss");
         double second = Json.asDouble(((Map<String, Object>) epochs.get(1)).get("train_loss"), "loss");
         assertTrue(second < first, "train loss " + first + " -> " + second);
+        // Step-level series: HF's log_history fields, one entry per optimizer step, and the report drawn from them.
+        List<Object> log = Json.asArray(metrics.get("log_history"), "log_history");
+        assertEquals(Json.asLong(metrics.get("steps"), "steps"), log.size());
+        for (Object o : log) {
+            Map<String, Object> e = (Map<String, Object>) o;
+            assertTrue(Json.asDouble(e.get("loss"), "loss") > 0 && Json.asDouble(e.get("learning_rate"), "lr") >= 0
+                    && Json.asDouble(e.get("grad_norm"), "grad_norm") > 0, "step entry " + e);
+        }
+        String report = Files.readString(out.resolve("report.html"));
+        for (String h : List.of("Training loss", "Learning rate", "Gradient norm before clipping", "Validation metrics per epoch", "Confusion matrix")) {
+            assertTrue(report.contains("<h2>" + h + "</h2>"), "report.html has " + h);
+        }
+        assertTrue(report.contains("title=\"true ham, predicted ham: "), "a labelled confusion matrix");
         Map<String, Object> test = (Map<String, Object>) metrics.get("test");
         long count = Json.asLong(test.get("count"), "count");
         List<Object> cm = Json.asArray(test.get("confusion_matrix"), "cm");
