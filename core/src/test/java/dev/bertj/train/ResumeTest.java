@@ -1,8 +1,6 @@
 package dev.bertj.train;
 
 import dev.bertj.backend.Backend;
-import dev.bertj.cpu.CpuBackend;
-import dev.bertj.cpu.ScalarKernels;
 import dev.bertj.model.BertClassifier;
 import dev.bertj.model.BertConfig;
 import dev.bertj.model.BertForMaskedLM;
@@ -29,12 +27,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
  * both classification heads and masked-LM, with dropout on (p = 0.1 everywhere), gradient
  * accumulation 2, warmup, weight decay and clipping, two epochs whose last step has one micro-batch.
  *
- * <p>The models run on the scalar reference kernels. The Vector API kernels are not yet
- * deterministic across JIT states: {@code FloatVector.lanewise(EXP)} (softmax, GELU) computes
- * {@code (float) Math.exp} per lane until C2 compiles the loop and SVML's exp after, which differ in
- * the last bit for ~4% of inputs; so the first steps of a fresh JVM (a resumed process) round
- * differently from a warm one. Replacing those three calls by a per-lane Math.exp made the vector
- * kernels pass this test too (checked locally); that fix belongs to the cpu package.
+ * <p>The models run on the production CPU kernels (the Vector API's, when the test JVM has
+ * jdk.incubator.vector). They are deterministic across JIT states: softmax and GELU compute exp from
+ * adds, multiplies and FMAs (VectorKernels.exp), where {@code lanewise(EXP)} used to round one way
+ * interpreted and another compiled, so a fresh JVM's first steps differed from a warm one's.
  *
  * <p>52 examples in batches of 8 make 7 micro-batches, so 4 steps per epoch and 8 in all; checkpoints
  * come every 3 steps (3 and 6, mid-epoch) and at each epoch's end (4 and 8). A crash at step 5 resumes
@@ -52,19 +48,19 @@ class ResumeTest {
                 "num_attention_heads", 2L, "intermediate_size", 24L, "max_position_embeddings", 16L));
     }
 
-    /** The scalar reference kernels, deterministic whatever the JIT has compiled (see the class comment). */
-    static final Backend SCALAR = new CpuBackend(ScalarKernels.INSTANCE);
+    /** The CPU backend users get (see the class comment). */
+    static final Backend CPU = dev.bertj.backend.Backends.cpu();
 
     /** A fresh model of each kind, the same every call. */
     static TrainableModel fresh(String kind) {
         BertConfig c = config();
         return switch (kind) {
-            case "seqcls" -> TaskModel.of(BertForSequenceClassification.of(c, Map.of(), 2, 7).to(SCALAR));
+            case "seqcls" -> TaskModel.of(BertForSequenceClassification.of(c, Map.of(), 2, 7).to(CPU));
             case "custom" -> {
                 BertConfig cc = new CustomHeadConfig(8, 2, 0.1, BertClassifier.Pooling.AVERAGE_ALL).apply(c.with("architectures", List.of("BertClassifier")));
-                yield TaskModel.of(BertClassifier.of(BertModel.of(cc, Map.of(), 7), Map.of(), 7).to(SCALAR));
+                yield TaskModel.of(BertClassifier.of(BertModel.of(cc, Map.of(), 7), Map.of(), 7).to(CPU));
             }
-            case "mlm" -> MaskedLmTaskModel.of(BertForMaskedLM.of(c, Map.of(), 7).to(SCALAR));
+            case "mlm" -> MaskedLmTaskModel.of(BertForMaskedLM.of(c, Map.of(), 7).to(CPU));
             default -> throw new IllegalArgumentException(kind);
         };
     }
@@ -72,9 +68,9 @@ class ResumeTest {
     /** The model a new process would build from a checkpoint directory. */
     static TrainableModel load(String kind, Path dir) throws Exception {
         return switch (kind) {
-            case "seqcls" -> TaskModel.of(Checkpoint.loadSequenceClassification(dir).to(SCALAR));
-            case "custom" -> TaskModel.of(Checkpoint.loadClassifier(dir).to(SCALAR));
-            case "mlm" -> MaskedLmTaskModel.of(Checkpoint.loadMaskedLm(dir).to(SCALAR));
+            case "seqcls" -> TaskModel.of(Checkpoint.loadSequenceClassification(dir).to(CPU));
+            case "custom" -> TaskModel.of(Checkpoint.loadClassifier(dir).to(CPU));
+            case "mlm" -> MaskedLmTaskModel.of(Checkpoint.loadMaskedLm(dir).to(CPU));
             default -> throw new IllegalArgumentException(kind);
         };
     }

@@ -38,9 +38,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * the run with a model, a final checkpoint and per-epoch metrics bit-identical to an uninterrupted
  * run's (byte-identical files).
  *
- * <p>The children run the scalar kernels ({@code -Dbertj.scalar=true}): the Vector API kernels'
- * {@code lanewise(EXP)} rounds differently before and after C2 compiles it, so a fresh JVM's first
- * steps would differ from a warm one's in the last bit (see ResumeTest in bertj-core).
+ * <p>The children run the Vector API kernels, as {@code ./bertj} does: their exp is built from adds,
+ * multiplies and FMAs, so a fresh JVM's first steps round exactly as a warm one's (before, the
+ * children had to run the scalar kernels because {@code lanewise(EXP)} did not).
  *
  * <p>A small random BERT (hidden 64, 3 layers, 48 tokens) keeps a step around a hundred milliseconds,
  * so a kill aimed at a step lands in one. 40 examples, batch 4, accumulation 2: 5 steps per epoch,
@@ -83,7 +83,7 @@ class TrainResumeProcessTest {
     /** The command line of a child JVM running {@code ./bertj train}, with the flags every child shares. */
     static List<String> child(List<String> jvm, String... trainArgs) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dbertj.scalar=true", "-Dbertj.threads=2", "-Xmx512m", "-cp", System.getProperty("java.class.path")));
+                "--add-modules=jdk.incubator.vector", "-Dbertj.threads=2", "-Xmx512m", "-cp", System.getProperty("java.class.path")));
         cmd.addAll(jvm);
         cmd.add("dev.bertj.cli.Main");
         cmd.add("train");
