@@ -322,6 +322,11 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void attentionPacked(int heads, int headDim, int[] offsets, Buf qkv, Buf context) {
+        attention.forwardPacked(heads, headDim, offsets, a(qkv), a(context));
+    }
+
+    @Override
     public void attentionBackward(AttentionShape s, Buf qkv, Buf probs, Mask keep, float p, Buf dContext, Buf dqkv) {
         attention.backward(s, a(qkv), a(probs), HostMask.of(keep), p, a(dContext), a(dqkv));
     }
