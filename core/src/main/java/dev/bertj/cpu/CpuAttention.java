@@ -67,7 +67,7 @@ final class CpuAttention {
             probabilities(s, qkv, maskAdd, b, h, probs, po);
             float[] pr = scratch(n);
             System.arraycopy(probs, po, pr, 0, n);
-            CpuDropout.forwardRange(pr, 0, n, p, seed, site, keep, po);
+            CpuDropout.forwardRange(k, pr, 0, n, p, seed, site, keep, po);
             context(s, qkv, pr, 0, b, h, context);
         });
     }

@@ -264,7 +264,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void dropout(Buf x, int n, float p, long seed, long site, Mask keep) {
-        CpuDropout.forward(a(x), n, p, seed, site, HostMask.of(keep));
+        CpuDropout.forward(k, a(x), n, p, seed, site, HostMask.of(keep));
     }
 
     @Override
@@ -275,7 +275,10 @@ public final class CpuBackend implements Backend {
     @Override
     public void add(Buf x, Buf y, int n) {
         float[] av = a(x), bv = a(y);
-        for (int i = 0; i < n; i++) av[i] += bv[i];
+        // Backward's residual sums are [B*S, H]: slices on every core.
+        Parallel.forSlices(n, PARALLEL_FROM, (c, from, to) -> {
+            for (int i = from; i < to; i++) av[i] += bv[i];
+        });
     }
 
     @Override

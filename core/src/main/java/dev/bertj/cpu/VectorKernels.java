@@ -1,8 +1,10 @@
 package dev.bertj.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -61,9 +63,15 @@ final class VectorKernels implements Kernels {
         VectorGemm.gemm(m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, null, accumulate);
     }
 
+    /**
+     * Three passes over the row (scale and mask with the max, exp with the sum, normalise), the last
+     * partial vector under a lane mask: padding-free attention's rows have any length, and a scalar
+     * tail of up to 15 {@code Math.exp} calls per row cost more than the row's vector part at L ~ 40.
+     */
     @Override
     public void softmax(float[] x, int off, int n, float scale, float[] mask, int maskOff) {
         int w = F.length(), bound = F.loopBound(n), i = 0;
+        VectorMask<Float> tail = F.indexInRange(bound, n);
         FloatVector vs = FloatVector.broadcast(F, scale), vmax = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
         for (; i < bound; i += w) {
             FloatVector z = FloatVector.fromArray(F, x, off + i).mul(vs);
@@ -71,26 +79,62 @@ final class VectorKernels implements Kernels {
             z.intoArray(x, off + i);
             vmax = vmax.max(z);
         }
-        float max = vmax.reduceLanes(VectorOperators.MAX);
-        for (; i < n; i++) {
-            float z = x[off + i] * scale + (mask == null ? 0f : mask[maskOff + i]);
-            x[off + i] = z;
-            max = Math.max(max, z);
+        if (bound < n) {
+            FloatVector z = FloatVector.fromArray(F, x, off + i, tail).mul(vs);
+            if (mask != null) z = z.add(FloatVector.fromArray(F, mask, maskOff + i, tail));
+            z.intoArray(x, off + i, tail);
+            vmax = vmax.lanewise(VectorOperators.MAX, z, tail);
         }
+        float max = vmax.reduceLanes(VectorOperators.MAX);
         FloatVector vm = FloatVector.broadcast(F, max), vsum = FloatVector.zero(F);
         for (i = 0; i < bound; i += w) {
             FloatVector e = FloatVector.fromArray(F, x, off + i).sub(vm).lanewise(VectorOperators.EXP);
             e.intoArray(x, off + i);
             vsum = vsum.add(e);
         }
-        float s = sum(vsum);
-        for (; i < n; i++) {
-            x[off + i] = (float) Math.exp(x[off + i] - max);
-            s += x[off + i];
+        if (bound < n) {
+            FloatVector e = FloatVector.fromArray(F, x, off + i, tail).sub(vm).lanewise(VectorOperators.EXP);
+            e.intoArray(x, off + i, tail);
+            vsum = vsum.add(e, tail);
         }
+        float s = sum(vsum);
         FloatVector inv = FloatVector.broadcast(F, 1f / s);
         for (i = 0; i < bound; i += w) FloatVector.fromArray(F, x, off + i).mul(inv).intoArray(x, off + i);
-        for (; i < n; i++) x[off + i] *= 1f / s;
+        if (bound < n) FloatVector.fromArray(F, x, off + i, tail).mul(inv).intoArray(x, off + i, tail);
+    }
+
+    private static final VectorSpecies<Long> LONGS = VectorSpecies.of(long.class, VectorShape.forBitSize(F.vectorBitSize()));
+    private static final long GOLDEN = 0x9E3779B97F4A7C15L;
+    /** Lane l holds l * golden (wrapping), so {@code base + (i + l) * golden} is one add per vector. */
+    private static final LongVector LANE_GOLDEN = LongVector.broadcast(LONGS, GOLDEN).mul(LongVector.zero(LONGS).addIndex(1));
+
+    /**
+     * {@link dev.bertj.backend.DropoutRng}'s SplitMix64 hash, eight 64-bit lanes at a time (AVX-512's
+     * 64-bit multiply), in place of one scalar hash per element. {@code u >= p} with {@code u = top24 / 2^24}
+     * is the integer test {@code top24 >= ceil(p 2^24)} (both sides exact), so the flags are the same bits.
+     */
+    @Override
+    public void dropout(float[] x, int xOff, int n, float p, long base, boolean[] keep, int first) {
+        if (F.length() != 2 * LONGS.length() || first < 0) {
+            ScalarKernels.INSTANCE.dropout(x, xOff, n, p, base, keep, first);
+            return;
+        }
+        float scale = 1f / (1f - p);
+        long threshold = (long) Math.ceil(p * 16777216.0);
+        int w = F.length(), lw = LONGS.length(), bound = F.loopBound(n), j = 0;
+        for (; j < bound; j += w) {
+            for (int half = 0; half < w; half += lw) {
+                LongVector z = LongVector.broadcast(LONGS, base + (long) (first + j + half) * GOLDEN).add(LANE_GOLDEN);
+                z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 30)).mul(0xBF58476D1CE4E5B9L);
+                z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 27)).mul(0x94D049BB133111EBL);
+                z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 31));
+                z.lanewise(VectorOperators.LSHR, 40).compare(VectorOperators.GE, threshold).intoArray(keep, first + j + half);
+            }
+            VectorMask<Float> kept = VectorMask.fromArray(F, keep, first + j);
+            FloatVector v = FloatVector.fromArray(F, x, xOff + j).mul(scale);
+            v.blend(0f, kept.not()).intoArray(x, xOff + j);
+        }
+        ScalarKernels.INSTANCE.dropout(x, xOff + j, n - j, p, base, keep, first + j);
     }
 
     /** {@link ScalarKernels#erfFast}'s formula, sixteen lanes at a time. */
