@@ -299,10 +299,13 @@ public final class CpuBackend implements Backend {
     public void embeddings(int[] ids, int[] types, int batch, int seq, Tensor word, Tensor position, Tensor type, Buf out) {
         float[] wd = word.data(), pd = position.data(), td = type.data(), o = a(out);
         int h = word.dim(1);
-        for (int r = 0; r < batch * seq; r++) {
-            int id = ids[r], s = r % seq, t = types == null ? 0 : types[r], off = r * h;
-            for (int i = 0; i < h; i++) o[off + i] = wd[id * h + i] + pd[s * h + i] + td[t * h + i];
-        }
+        // Rows are independent: slices on every core (a 32 x 512 batch is 6M sums).
+        Parallel.forSlices(batch * seq, NORM_PARALLEL_FROM, (c, from, to) -> {
+            for (int r = from; r < to; r++) {
+                int id = ids[r], s = r % seq, t = types == null ? 0 : types[r], off = r * h;
+                for (int i = 0; i < h; i++) o[off + i] = wd[id * h + i] + pd[s * h + i] + td[t * h + i];
+            }
+        });
     }
 
     @Override
