@@ -10,6 +10,7 @@ import jdk.incubator.vector.VectorSpecies;
  * B is packed into column panels of NR = 4 vectors, each [K][NR] (a Linear weight once, at load);
  * the micro-kernel keeps a 6 x NR tile of C in 24 vector registers: per k, 4 loads of B, 6
  * broadcasts of A straight from its rows (or columns), 24 FMAs, and no lane reduction at all.
+ * With 16 vector registers (AVX2) the panels are 2 vectors wide and the tile 6 x 2 vectors.
  * </pre>
  * Loops: K in blocks of 384, then panels in groups whose packed B fits in L2, then 96-row blocks,
  * so a B panel streams from L2 across a block while A's six rows stream from L1. Packing A as well
@@ -24,8 +25,14 @@ final class VectorGemm {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     static final int L = F.length();
     static final int MR = 6;
-    static final int NR = 4 * L;
-    /** The narrow kernel's width (one attention head of 32 at 512 bits) and height. */
+    /**
+     * Vectors per tile row: four where there are 32 vector registers (AVX-512: 24 accumulators, 4 of B, a
+     * broadcast), two where there are 16 (AVX2, 256 bits: the 6 x 4 tile would spill its accumulators
+     * every k, so it is 6 x 2, the classic Haswell shape: 12 accumulators, 2 of B, a broadcast).
+     */
+    static final int NR_VECTORS = F.vectorBitSize() >= 512 ? 4 : 2;
+    static final int NR = NR_VECTORS * L;
+    /** The narrow kernel's width (one attention head of 32 at 512 bits) and height; unused when it is the whole tile (AVX2). */
     static final int HALF = 2 * L, MR_NARROW = 12;
     /** Micro-panels of A per L2 block (96 rows). */
     /** K block: a 6 x KC panel of A and KC x NR of B stay close to the core; C absorbs the partial sums. */
@@ -85,7 +92,7 @@ final class VectorGemm {
     static void gemm(int m, int n, int k, float[] a, int aOff, int ars, int acs, float[] b, int bOff, int brs, int bcs,
                      float[] c, int cOff, int ldc, float[] bias, boolean accumulate) {
         if (m == 0 || n == 0) return;
-        if (n <= HALF && k > 0) {
+        if (NR_VECTORS == 4 && n <= HALF && k > 0) {
             narrow(m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, bias, accumulate);
             return;
         }
@@ -223,6 +230,10 @@ final class VectorGemm {
     /** The 6 x NR register tile over all of K: {@code C = acc + bias} or {@code C += acc}. */
     private static void kernel(int k, float[] a, int aOff, int ars, int acs, int rows, float[] bp, int bOff, int ldb,
                                float[] c, int cOff, int ldc, float[] bias, int biasOff, boolean accumulate) {
+        if (NR_VECTORS == 2) { // a constant: C2 keeps one of the two kernels
+            kernel2(k, a, aOff, ars, acs, rows, bp, bOff, ldb, c, cOff, ldc, bias, biasOff, accumulate);
+            return;
+        }
         // Rows past the matrix re-read its last row (edge tiles only store the valid ones).
         int r1 = Math.min(1, rows - 1) * ars, r2 = Math.min(2, rows - 1) * ars, r3 = Math.min(3, rows - 1) * ars;
         int r4 = Math.min(4, rows - 1) * ars, r5 = Math.min(5, rows - 1) * ars;
@@ -295,6 +306,49 @@ final class VectorGemm {
             c40.add(d0).intoArray(c, o4); c41.add(d1).intoArray(c, o4 + L); c42.add(d2).intoArray(c, o4 + 2 * L); c43.add(d3).intoArray(c, o4 + 3 * L);
             int o5 = cOff + 5 * ldc;
             c50.add(d0).intoArray(c, o5); c51.add(d1).intoArray(c, o5 + L); c52.add(d2).intoArray(c, o5 + 2 * L); c53.add(d3).intoArray(c, o5 + 3 * L);
+        }
+    }
+
+    /** {@link #kernel}'s 6 x 2-vector tile, for machines with 16 vector registers. */
+    private static void kernel2(int k, float[] a, int aOff, int ars, int acs, int rows, float[] bp, int bOff, int ldb,
+                                float[] c, int cOff, int ldc, float[] bias, int biasOff, boolean accumulate) {
+        int r1 = Math.min(1, rows - 1) * ars, r2 = Math.min(2, rows - 1) * ars, r3 = Math.min(3, rows - 1) * ars;
+        int r4 = Math.min(4, rows - 1) * ars, r5 = Math.min(5, rows - 1) * ars;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z;
+        FloatVector c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
+        for (int kk = 0, ai = aOff, bi = bOff; kk < k; kk++, ai += acs, bi += ldb) {
+            FloatVector b0 = FloatVector.fromArray(F, bp, bi), b1 = FloatVector.fromArray(F, bp, bi + L);
+            FloatVector x = FloatVector.broadcast(F, a[ai]);
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(F, a[ai + r1]);
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(F, a[ai + r2]);
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(F, a[ai + r3]);
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(F, a[ai + r4]);
+            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(F, a[ai + r5]);
+            c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
+        }
+        if (accumulate) {
+            int o0 = cOff, o1 = cOff + ldc, o2 = cOff + 2 * ldc, o3 = cOff + 3 * ldc, o4 = cOff + 4 * ldc, o5 = cOff + 5 * ldc;
+            FloatVector.fromArray(F, c, o0).add(c00).intoArray(c, o0); FloatVector.fromArray(F, c, o0 + L).add(c01).intoArray(c, o0 + L);
+            FloatVector.fromArray(F, c, o1).add(c10).intoArray(c, o1); FloatVector.fromArray(F, c, o1 + L).add(c11).intoArray(c, o1 + L);
+            FloatVector.fromArray(F, c, o2).add(c20).intoArray(c, o2); FloatVector.fromArray(F, c, o2 + L).add(c21).intoArray(c, o2 + L);
+            FloatVector.fromArray(F, c, o3).add(c30).intoArray(c, o3); FloatVector.fromArray(F, c, o3 + L).add(c31).intoArray(c, o3 + L);
+            FloatVector.fromArray(F, c, o4).add(c40).intoArray(c, o4); FloatVector.fromArray(F, c, o4 + L).add(c41).intoArray(c, o4 + L);
+            FloatVector.fromArray(F, c, o5).add(c50).intoArray(c, o5); FloatVector.fromArray(F, c, o5 + L).add(c51).intoArray(c, o5 + L);
+        } else {
+            FloatVector d0 = FloatVector.fromArray(F, bias, biasOff), d1 = FloatVector.fromArray(F, bias, biasOff + L);
+            int o0 = cOff, o1 = cOff + ldc, o2 = cOff + 2 * ldc, o3 = cOff + 3 * ldc, o4 = cOff + 4 * ldc, o5 = cOff + 5 * ldc;
+            c00.add(d0).intoArray(c, o0); c01.add(d1).intoArray(c, o0 + L);
+            c10.add(d0).intoArray(c, o1); c11.add(d1).intoArray(c, o1 + L);
+            c20.add(d0).intoArray(c, o2); c21.add(d1).intoArray(c, o2 + L);
+            c30.add(d0).intoArray(c, o3); c31.add(d1).intoArray(c, o3 + L);
+            c40.add(d0).intoArray(c, o4); c41.add(d1).intoArray(c, o4 + L);
+            c50.add(d0).intoArray(c, o5); c51.add(d1).intoArray(c, o5 + L);
         }
     }
 
