@@ -30,7 +30,7 @@ final class VectorGemm {
      * broadcast), two where there are 16 (AVX2, 256 bits: the 6 x 4 tile would spill its accumulators
      * every k, so it is 6 x 2, the classic Haswell shape: 12 accumulators, 2 of B, a broadcast).
      */
-    static final int NR_VECTORS = F.vectorBitSize() >= 512 ? 4 : 2;
+    static final int NR_VECTORS = tileVectors();
     static final int NR = NR_VECTORS * L;
     /** The narrow kernel's width (one attention head of 32 at 512 bits) and height; unused when it is the whole tile (AVX2). */
     static final int HALF = 2 * L, MR_NARROW = 12;
@@ -44,6 +44,13 @@ final class VectorGemm {
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[3][]);
 
     private VectorGemm() { }
+
+    /** 4 at 512 bits, else 2; {@code -Dbertj.gemmTileVectors=2|4} overrides it (to compare the two on one machine). */
+    private static int tileVectors() {
+        int v = Integer.getInteger("bertj.gemmTileVectors", F.vectorBitSize() >= 512 ? 4 : 2);
+        if (v != 2 && v != 4) throw new IllegalArgumentException("-Dbertj.gemmTileVectors must be 2 or 4, not " + v);
+        return v;
+    }
 
     /** Size of {@link #packB}'s output for a K x N matrix. */
     static int packedSize(int k, int n) {
