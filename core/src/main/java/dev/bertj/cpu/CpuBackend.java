@@ -264,7 +264,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void dropout(Buf x, int n, float p, long seed, long site, Mask keep) {
-        CpuDropout.forward(a(x), n, p, seed, site, HostMask.of(keep));
+        CpuDropout.forward(k, a(x), n, p, seed, site, HostMask.of(keep));
     }
 
     @Override
@@ -275,7 +275,10 @@ public final class CpuBackend implements Backend {
     @Override
     public void add(Buf x, Buf y, int n) {
         float[] av = a(x), bv = a(y);
-        for (int i = 0; i < n; i++) av[i] += bv[i];
+        // Backward's residual sums are [B*S, H]: slices on every core.
+        Parallel.forSlices(n, PARALLEL_FROM, (c, from, to) -> {
+            for (int i = from; i < to; i++) av[i] += bv[i];
+        });
     }
 
     @Override
@@ -296,10 +299,13 @@ public final class CpuBackend implements Backend {
     public void embeddings(int[] ids, int[] types, int batch, int seq, Tensor word, Tensor position, Tensor type, Buf out) {
         float[] wd = word.data(), pd = position.data(), td = type.data(), o = a(out);
         int h = word.dim(1);
-        for (int r = 0; r < batch * seq; r++) {
-            int id = ids[r], s = r % seq, t = types == null ? 0 : types[r], off = r * h;
-            for (int i = 0; i < h; i++) o[off + i] = wd[id * h + i] + pd[s * h + i] + td[t * h + i];
-        }
+        // Rows are independent: slices on every core (a 32 x 512 batch is 6M sums).
+        Parallel.forSlices(batch * seq, NORM_PARALLEL_FROM, (c, from, to) -> {
+            for (int r = from; r < to; r++) {
+                int id = ids[r], s = r % seq, t = types == null ? 0 : types[r], off = r * h;
+                for (int i = 0; i < h; i++) o[off + i] = wd[id * h + i] + pd[s * h + i] + td[t * h + i];
+            }
+        });
     }
 
     @Override
@@ -319,6 +325,11 @@ public final class CpuBackend implements Backend {
     @Override
     public void attention(AttentionShape s, Buf qkv, int[] mask, Buf context, Buf probs, float p, long seed, long site, Mask keep) {
         attention.forward(s, a(qkv), mask, a(context), a(probs), p, seed, site, HostMask.of(keep));
+    }
+
+    @Override
+    public void attentionPacked(int heads, int headDim, int[] offsets, Buf qkv, Buf context) {
+        attention.forwardPacked(heads, headDim, offsets, a(qkv), a(context));
     }
 
     @Override

@@ -16,11 +16,11 @@ final class CpuDropout {
     private CpuDropout() { }
 
     /** Dropout on {@code x[0, n)} in place, the mask written to {@code keep}; nothing when {@code p == 0}. */
-    static void forward(float[] x, int n, float p, long seed, long site, boolean[] keep) {
+    static void forward(Kernels k, float[] x, int n, float p, long seed, long site, boolean[] keep) {
         DropoutRng.checkProbability(p);
         if (p == 0f) return;
         // Each element's mask depends only on its index, so slices may run on any thread.
-        Parallel.forSlices(n, PARALLEL_FROM, (s, from, to) -> forwardRange(x, from, to - from, p, seed, site, keep, from));
+        Parallel.forSlices(n, PARALLEL_FROM, (s, from, to) -> forwardRange(k, x, from, to - from, p, seed, site, keep, from));
     }
 
     /**
@@ -28,21 +28,17 @@ final class CpuDropout {
      * (written to {@code keep[first...]}): one attention head's block of a larger tensor gets exactly
      * the mask dropping the whole tensor would give it.
      */
-    static void forwardRange(float[] x, int xOff, int n, float p, long seed, long site, boolean[] keep, int first) {
+    static void forwardRange(Kernels k, float[] x, int xOff, int n, float p, long seed, long site, boolean[] keep, int first) {
         DropoutRng.checkProbability(p);
-        float scale = 1f / (1f - p);
-        long base = DropoutRng.base(seed, site);
-        for (int j = 0; j < n; j++) {
-            int i = first + j;
-            keep[i] = DropoutRng.keep(base, i, p);
-            x[xOff + j] = keep[i] ? x[xOff + j] * scale : 0f;
-        }
+        k.dropout(x, xOff, n, p, DropoutRng.base(seed, site), keep, first);
     }
 
-    /** {@code d = d * keep / (1 - p)} in place; nothing without a mask. */
+    /** {@code d = d * keep / (1 - p)} in place, in parallel slices; nothing without a mask. */
     static void backward(float[] d, int n, float p, boolean[] keep) {
         if (keep == null) return;
         float scale = 1f / (1f - p);
-        for (int i = 0; i < n; i++) d[i] = keep[i] ? d[i] * scale : 0f;
+        Parallel.forSlices(n, PARALLEL_FROM, (s, from, to) -> {
+            for (int i = from; i < to; i++) d[i] = keep[i] ? d[i] * scale : 0f;
+        });
     }
 }

@@ -41,6 +41,14 @@ public interface Kernels {
      */
     void softmax(float[] x, int off, int n, float scale, float[] mask, int maskOff);
 
+    /**
+     * Inverted dropout on {@code x[xOff, xOff + n)} as elements {@code [first, first + n)} of a site's
+     * {@link dev.bertj.backend.DropoutRng} mask from {@code base}: {@code keep[first + j]} gets the flag and
+     * {@code x = keep ? x * scale : 0} with {@code scale = 1 / (1 - p)}. Masks are integer hashes, so every
+     * implementation gives the same bits.
+     */
+    void dropout(float[] x, int xOff, int n, float p, long base, boolean[] keep, int first);
+
     /** Exact GELU, {@code x/2 (1 + erf(x / sqrt 2))} with erf to 1.5e-7, in place on {@code x[off, off + n)}. */
     void gelu(float[] x, int off, int n);
 

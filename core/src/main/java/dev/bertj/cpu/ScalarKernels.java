@@ -77,6 +77,16 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void dropout(float[] x, int xOff, int n, float p, long base, boolean[] keep, int first) {
+        float scale = 1f / (1f - p);
+        for (int j = 0; j < n; j++) {
+            int i = first + j;
+            keep[i] = dev.bertj.backend.DropoutRng.keep(base, i, p);
+            x[xOff + j] = keep[i] ? x[xOff + j] * scale : 0f;
+        }
+    }
+
+    @Override
     public void gelu(float[] x, int off, int n) {
         for (int i = off; i < off + n; i++) x[i] = (float) (0.5 * x[i] * (1 + erfFast(x[i] * 0.7071067811865476)));
     }

@@ -2,8 +2,10 @@ package dev.bertj.cpu;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -91,6 +93,8 @@ final class VectorKernels implements Kernels {
 
     @Override
     public void softmax(float[] x, int off, int n, float scale, float[] mask, int maskOff) {
+        // The partial last vector runs scalar: a masked tail (VectorMask from indexInRange) measured ~6x
+        // slower per 37-long row on AVX2 (256-bit, where masked loads are not native).
         int w = F.length(), bound = F.loopBound(n), i = 0;
         FloatVector vs = FloatVector.broadcast(F, scale), vmax = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
         for (; i < bound; i += w) {
@@ -119,6 +123,40 @@ final class VectorKernels implements Kernels {
         FloatVector inv = FloatVector.broadcast(F, 1f / s);
         for (i = 0; i < bound; i += w) FloatVector.fromArray(F, x, off + i).mul(inv).intoArray(x, off + i);
         for (; i < n; i++) x[off + i] *= 1f / s;
+    }
+
+    private static final VectorSpecies<Long> LONGS = VectorSpecies.of(long.class, VectorShape.forBitSize(F.vectorBitSize()));
+    private static final long GOLDEN = 0x9E3779B97F4A7C15L;
+    /** Lane l holds l * golden (wrapping), so {@code base + (i + l) * golden} is one add per vector. */
+    private static final LongVector LANE_GOLDEN = LongVector.broadcast(LONGS, GOLDEN).mul(LongVector.zero(LONGS).addIndex(1));
+
+    /**
+     * {@link dev.bertj.backend.DropoutRng}'s SplitMix64 hash on 64-bit lanes (4 on AVX2, 8 on AVX-512), in
+     * place of one scalar hash per element (measured on AVX2: 2.2 vs 10 ns per element). {@code u >= p} with {@code u = top24 / 2^24}
+     * is the integer test {@code top24 >= ceil(p 2^24)} (both sides exact), so the flags are the same bits.
+     */
+    @Override
+    public void dropout(float[] x, int xOff, int n, float p, long base, boolean[] keep, int first) {
+        if (F.length() != 2 * LONGS.length() || first < 0) {
+            ScalarKernels.INSTANCE.dropout(x, xOff, n, p, base, keep, first);
+            return;
+        }
+        float scale = 1f / (1f - p);
+        long threshold = (long) Math.ceil(p * 16777216.0);
+        int w = F.length(), lw = LONGS.length(), bound = F.loopBound(n), j = 0;
+        for (; j < bound; j += w) {
+            for (int half = 0; half < w; half += lw) {
+                LongVector z = LongVector.broadcast(LONGS, base + (long) (first + j + half) * GOLDEN).add(LANE_GOLDEN);
+                z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 30)).mul(0xBF58476D1CE4E5B9L);
+                z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 27)).mul(0x94D049BB133111EBL);
+                z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 31));
+                z.lanewise(VectorOperators.LSHR, 40).compare(VectorOperators.GE, threshold).intoArray(keep, first + j + half);
+            }
+            VectorMask<Float> kept = VectorMask.fromArray(F, keep, first + j);
+            FloatVector v = FloatVector.fromArray(F, x, xOff + j).mul(scale);
+            v.blend(0f, kept.not()).intoArray(x, xOff + j);
+        }
+        ScalarKernels.INSTANCE.dropout(x, xOff + j, n - j, p, base, keep, first + j);
     }
 
     /** {@link ScalarKernels#erfFast}'s formula, sixteen lanes at a time. */

@@ -23,11 +23,11 @@ public final class BertAttention {
         output = new BertSelfOutput(c, w, prefix + "output.", TrainMode.layerSite(layer, 1));
     }
 
-    /** Maps {@code hiddenStates} to {@code out} ([B*S, H]); {@code probsOut} and {@code train} as in {@link BertSelfAttention#forward}. */
-    Ctx forward(Backend be, Buf hiddenStates, int[] mask, int batch, int seq, Buf out, Buf probsOut, TrainMode train) {
-        int rows = batch * seq;
+    /** Maps {@code hiddenStates} to {@code out} ([B*S, H], or [T, H] packed); {@code offsets}, {@code probsOut} and {@code train} as in {@link BertSelfAttention#forward}. */
+    Ctx forward(Backend be, Buf hiddenStates, int[] mask, int batch, int seq, int[] offsets, Buf out, Buf probsOut, TrainMode train) {
+        int rows = offsets == null ? batch * seq : offsets[batch];
         Buf context = be.floats(rows * output.dense.in());
-        BertSelfAttention.Ctx s = self.forward(be, hiddenStates, mask, batch, seq, context, probsOut, train);
+        BertSelfAttention.Ctx s = self.forward(be, hiddenStates, mask, batch, seq, offsets, context, probsOut, train);
         BertSelfOutput.Ctx o = output.forward(be, context, hiddenStates, rows, out, train);
         return train == null ? null : new Ctx(s, o, rows);
     }

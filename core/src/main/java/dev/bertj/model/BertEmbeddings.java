@@ -51,6 +51,20 @@ public final class BertEmbeddings {
         return new Ctx(ids, types, batch, seq, xhat, rstd, keep);
     }
 
+    /**
+     * Inference on the real tokens only ({@link BertPadding}): the sums for the padded batch (positions
+     * stay each token's index in its own row), then the real rows packed into {@code out} ([T, H]), and
+     * LayerNorm on those T rows.
+     */
+    void forwardUnpadded(Backend be, int[] ids, int[] types, int batch, int seq, int[] offsets, Buf out) {
+        check(ids, types, batch, seq);
+        Buf sums = be.floats(batch * seq * hidden);
+        be.embeddings(ids, types, batch, seq, wordEmbeddings, positionEmbeddings, tokenTypeEmbeddings, sums);
+        BertPadding.unpad(be, sums, offsets, seq, hidden, out);
+        dev.bertj.backend.Arena.free(sums);
+        be.layerNorm(out, null, offsets[batch], layerNorm, out, null, null);
+    }
+
     /** Backward; {@code dOut} is consumed (overwritten). */
     void backward(Backend be, Ctx ctx, Buf dOut, Gradients g) {
         int rows = ctx.batch * ctx.seq;

@@ -35,13 +35,26 @@ public final class BertEncoder {
      */
     List<BertLayer.Ctx> forward(Backend be, Buf x, int[] mask, int batch, int seq, Buf out, TrainMode train,
                                 List<Tensor> hiddenStates, List<Tensor> attentions) {
-        int h = hidden;
+        return forward(be, x, mask, batch, seq, null, out, train, hiddenStates, attentions);
+    }
+
+    /**
+     * Inference on packed rows ({@link BertPadding}): {@code x} and {@code out} hold the real tokens only,
+     * sequence b in rows {@code [offsets[b], offsets[b + 1])}.
+     */
+    void forwardUnpadded(Backend be, Buf x, int batch, int seq, int[] offsets, Buf out) {
+        forward(be, x, null, batch, seq, offsets, out, null, null, null);
+    }
+
+    private List<BertLayer.Ctx> forward(Backend be, Buf x, int[] mask, int batch, int seq, int[] offsets, Buf out, TrainMode train,
+                                        List<Tensor> hiddenStates, List<Tensor> attentions) {
+        int h = hidden, rows = offsets == null ? batch * seq : offsets[batch];
         List<BertLayer.Ctx> ctxs = train == null ? null : new ArrayList<>();
         for (int i = 0; i < layer.size(); i++) {
             int mark = Arena.mark();
-            Buf y = i == layer.size() - 1 ? out : be.floats(batch * seq * h);
+            Buf y = i == layer.size() - 1 ? out : be.floats(rows * h);
             Buf probs = attentions != null ? be.floats(batch * heads * seq * seq) : null;
-            BertLayer.Ctx c = layer.get(i).forward(be, x, mask, batch, seq, y, probs, train);
+            BertLayer.Ctx c = layer.get(i).forward(be, x, mask, batch, seq, offsets, y, probs, train);
             if (hiddenStates != null) hiddenStates.add(new Tensor(be.download(y, new float[batch * seq * h]), batch, seq, h));
             if (attentions != null) attentions.add(new Tensor(be.download(probs, new float[batch * heads * seq * seq]), batch, heads, seq, seq));
             if (train == null) {

@@ -34,12 +34,12 @@ public final class BertLayer {
 
     /**
      * Maps {@code hiddenStates} to {@code out} (distinct buffers of [B*S, H]), scratch from the backend's
-     * arena; {@code probsOut} and {@code train} as in {@link BertSelfAttention#forward}.
+     * arena; {@code offsets}, {@code probsOut} and {@code train} as in {@link BertSelfAttention#forward}.
      */
-    Ctx forward(Backend be, Buf hiddenStates, int[] mask, int batch, int seq, Buf out, Buf probsOut, TrainMode train) {
-        int rows = batch * seq;
+    Ctx forward(Backend be, Buf hiddenStates, int[] mask, int batch, int seq, int[] offsets, Buf out, Buf probsOut, TrainMode train) {
+        int rows = offsets == null ? batch * seq : offsets[batch];
         Buf attentionOutput = be.floats(rows * hidden);
-        BertAttention.Ctx a = attention.forward(be, hiddenStates, mask, batch, seq, attentionOutput, probsOut, train);
+        BertAttention.Ctx a = attention.forward(be, hiddenStates, mask, batch, seq, offsets, attentionOutput, probsOut, train);
         Buf intermediateOutput = be.floats(rows * inter);
         BertIntermediate.Ctx m = intermediate.forward(be, attentionOutput, rows, intermediateOutput, train);
         BertSelfOutput.Ctx o = output.forward(be, intermediateOutput, attentionOutput, rows, out, train);

@@ -261,7 +261,9 @@ public final class BertModel implements AutoCloseable {
     }
 
     /**
-     * The forward pass in inference mode.
+     * The forward pass in inference mode. A right-padded batch (each mask row ones, then zeros) runs
+     * padding-free, on its real tokens only, unless hidden states or attentions are asked for; its
+     * last_hidden_state then holds zeros at the padded positions (HF's values there are never read).
      *
      * @param inputIds [B*S] row-major
      * @param tokenTypeIds [B*S], or null for all zeros
@@ -308,6 +310,9 @@ public final class BertModel implements AutoCloseable {
 
     private BertModelOutput forward(Backend be, int[] inputIds, int[] tokenTypeIds, int[] attentionMask, int batch, int seq,
                                     boolean outputHiddenStates, boolean outputAttentions) {
+        // A right-padded batch runs on its real tokens only, unless per-layer outputs were asked for (they are padded tensors).
+        int[] offsets = outputHiddenStates || outputAttentions ? null : BertPadding.offsets(attentionMask, batch, seq);
+        if (offsets != null) return forwardUnpadded(be, inputIds, tokenTypeIds, batch, seq, offsets);
         int h = config.hiddenSize(), n = batch * seq;
         List<Tensor> hidden = outputHiddenStates ? new ArrayList<>() : null, attn = outputAttentions ? new ArrayList<>() : null;
         float[] result = new float[n * h], pooled = new float[batch * h];
@@ -321,6 +326,26 @@ public final class BertModel implements AutoCloseable {
         be.download(pooledBuf, pooled);
         return new BertModelOutput(new Tensor(result, batch, seq, h), new Tensor(pooled, batch, h),
                 hidden == null ? List.of() : List.copyOf(hidden), attn == null ? List.of() : List.copyOf(attn));
+    }
+
+    /**
+     * The padding-free pass ({@link BertPadding}): embeddings, every layer and attention on the T real
+     * tokens; last_hidden_state is padded back (zeros at the padding, which HF fills with values no one
+     * reads: the mask excludes them from every real token's attention and from pooling), and the pooler
+     * reads each [CLS] row from it.
+     */
+    private BertModelOutput forwardUnpadded(Backend be, int[] inputIds, int[] tokenTypeIds, int batch, int seq, int[] offsets) {
+        int h = config.hiddenSize(), n = batch * seq, rows = offsets[batch];
+        float[] result = new float[n * h], pooled = new float[batch * h];
+        Buf resultBuf = be.resultBuffer(result), pooledBuf = be.resultBuffer(pooled);
+        Buf x = be.floats(rows * h), last = encoder.layer.isEmpty() ? x : be.floats(rows * h);
+        embeddings.forwardUnpadded(be, inputIds, tokenTypeIds, batch, seq, offsets, x);
+        if (!encoder.layer.isEmpty()) encoder.forwardUnpadded(be, x, batch, seq, offsets, last);
+        BertPadding.pad(be, last, offsets, seq, h, resultBuf);
+        pooler.forward(be, resultBuf, batch, seq, pooledBuf);
+        be.download(resultBuf, result);
+        be.download(pooledBuf, pooled);
+        return new BertModelOutput(new Tensor(result, batch, seq, h), new Tensor(pooled, batch, h), List.of(), List.of());
     }
 
     /** A training forward pass: its outputs, and what backward needs. */

@@ -56,9 +56,19 @@ public final class BertSelfAttention {
     /**
      * Attention of {@code hiddenStates} ([B*S, H]) into {@code context} ([B*S, H]); {@code probsOut}, if
      * not null, receives the probabilities {@code [B, heads, S, S]} before dropout. With {@code train}
-     * null (inference) there is no dropout and no context.
+     * null (inference) there is no dropout and no context. With {@code offsets} not null (inference
+     * only) the rows are packed, padding-free ({@link BertPadding}): sequence b is rows
+     * {@code [offsets[b], offsets[b + 1])} and attends to those alone, with no mask.
      */
-    Ctx forward(Backend be, Buf hiddenStates, int[] mask, int batch, int seq, Buf context, Buf probsOut, TrainMode train) {
+    Ctx forward(Backend be, Buf hiddenStates, int[] mask, int batch, int seq, int[] offsets, Buf context, Buf probsOut, TrainMode train) {
+        if (offsets != null) {
+            if (train != null || probsOut != null) throw new IllegalArgumentException("packed rows are for inference without attention outputs");
+            int rows = offsets[batch];
+            Buf qkv = be.floats(rows * 3 * heads * headDim);
+            be.linear(hiddenStates, rows, qkvProjection.parts(), qkv);
+            be.attentionPacked(heads, headDim, offsets, qkv, context);
+            return null;
+        }
         AttentionShape shape = new AttentionShape(batch, seq, heads, headDim);
         Buf qkv = be.floats(batch * seq * 3 * shape.hidden());
         be.linear(hiddenStates, batch * seq, qkvProjection.parts(), qkv);

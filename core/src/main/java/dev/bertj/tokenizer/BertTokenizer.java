@@ -11,7 +11,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.stream.IntStream;
+import java.util.concurrent.ForkJoinPool;
+import java.util.function.IntConsumer;
 
 /**
  * A BERT WordPiece tokenizer equal to Hugging Face's fast {@code BertTokenizerFast}: BertNormalizer,
@@ -134,15 +135,18 @@ public final class BertTokenizer {
         }
         Encoding[] out = new Encoding[texts.size()];
         PostProcessor.Budget budget = new PostProcessor.Budget();
-        IntStream range = IntStream.range(0, out.length);
-        if (out.length >= PARALLEL_BATCH) range = range.parallel();
-        range.forEach(i -> {
+        IntConsumer encodeItem = i -> {
             try {
                 out[i] = encodeUnpadded(texts.get(i), pairs == null ? null : pairs.get(i), options, budget);
             } catch (TokenizerException ex) {
                 throw new TokenizerException("batch item " + i + ": " + ex.getMessage(), ex);
             }
-        });
+        };
+        if (out.length >= PARALLEL_BATCH && ForkJoinPool.getCommonPoolParallelism() > 0) {
+            BatchScheduler.run(BatchScheduler.longestFirst(texts, pairs), encodeItem);
+        } else {
+            for (int i = 0; i < out.length; i++) encodeItem.accept(i);
+        }
         return pad(List.of(out), options, budget);
     }
 

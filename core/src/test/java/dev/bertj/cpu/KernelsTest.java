@@ -168,4 +168,23 @@ class KernelsTest {
             }
         }
     }
+
+    @Test
+    void dropoutGivesTheSameMaskBitsAndValues() {
+        Random r = new Random(11);
+        long base = dev.bertj.backend.DropoutRng.base(42, 7);
+        for (int n : SIZES) {
+            for (int first : new int[] {0, 5, 1 << 20}) {
+                for (float p : new float[] {0.1f, 0.5f, 0.999f, 1e-7f}) {
+                    float[] x1 = rand(r, n + 3), x2 = x1.clone();
+                    boolean[] k1 = new boolean[first + n], k2 = new boolean[first + n];
+                    ref.dropout(x1, 3, n, p, base, k1, first);
+                    fast.dropout(x2, 3, n, p, base, k2, first);
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(k1, k2, "n=" + n + " first=" + first + " p=" + p);
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(x1, x2, "n=" + n + " first=" + first + " p=" + p);
+                    for (int i = 0; i < n; i++) assertEquals(dev.bertj.backend.DropoutRng.keep(base, first + i, p), k2[first + i]);
+                }
+            }
+        }
+    }
 }

@@ -151,7 +151,7 @@ class FiniteDifferenceTest {
         BertSelfAttention att = m.encoder.layer.get(1).attention.self;
         SplittableRandom rnd = new SplittableRandom(2);
         float[] x = randn(rnd, ROWS * H, 0, 1), r = randn(rnd, ROWS * H, 0, 1), context = new float[ROWS * H];
-        BertSelfAttention.Ctx ctx = att.forward(BE, h(x), MASK, B, S, h(context), null, TrainMode.noDropout());
+        BertSelfAttention.Ctx ctx = att.forward(BE, h(x), MASK, B, S, null, h(context), null, TrainMode.noDropout());
         float[] dx = new float[ROWS * H];
         Gradients g = new Gradients();
         att.backward(BE, ctx, h(r.clone()), h(dx), g);
@@ -229,7 +229,7 @@ class FiniteDifferenceTest {
         BertLayer layer = m.encoder.layer.get(1);
         SplittableRandom rnd = new SplittableRandom(7);
         float[] x = randn(rnd, ROWS * H, 0, 1), r = randn(rnd, ROWS * H, 0, 1), out = new float[ROWS * H];
-        BertLayer.Ctx ctx = layer.forward(BE, h(x), MASK, B, S, h(out), null, mode);
+        BertLayer.Ctx ctx = layer.forward(BE, h(x), MASK, B, S, null, h(out), null, mode);
         Gradients g = new Gradients();
         float[] dx = HostBuf.of(layer.backward(BE, ctx, h(r.clone()), g));
 

@@ -373,6 +373,19 @@ abstract class BackendParityTests {
     }
 
     @Test
+    void paddingFreeAttentionMatchesTheCpus() {
+        // Sequences of 4, 1 and 6 tokens packed in 11 rows; the GPU pads them back (Backend's default).
+        SplittableRandom r = new SplittableRandom(18);
+        int[] offsets = {0, 4, 5, 11};
+        int hid = 12;
+        float[] qkv = randn(r, 11 * 3 * hid, 0, 1);
+        Buf cc = CPU.floats(11 * hid), cg = gpu().floats(11 * hid);
+        CPU.attentionPacked(3, 4, offsets, h(qkv), cc);
+        gpu().attentionPacked(3, 4, offsets, up(qkv), cg);
+        assertClose("padding-free attention context", HostBuf.of(cc), down(cg), OP_TOL);
+    }
+
+    @Test
     void adamwMatchesTheCpuStep() {
         SplittableRandom r = new SplittableRandom(8);
         int n = 300;

@@ -138,6 +138,31 @@ class MiniLmOnnxRuntimeParityTest {
         }
     }
 
+    /**
+     * Real e-mails of very different lengths (some truncated at 512) in one right-padded batch, which runs
+     * padding-free: each text's output equals the text run alone (no padding at all) within 1e-5, on every token.
+     */
+    @Test
+    void realTextsAloneEqualTheSameTextsInAPaddedBatch() throws Exception {
+        List<String> texts = new ArrayList<>(RealTextParityTest.sample().subList(0, 12));
+        texts.add(0, "I like BUAN6342");
+        EncodeOptions o = EncodeOptions.builder().truncation(EncodeOptions.Truncation.LONGEST_FIRST).maxLength(512).build();
+        List<Encoding> enc = tok.encodeBatch(texts, o);
+        DataCollatorWithPadding collator = new DataCollatorWithPadding(tok);
+        Batch batch = collator.collate(enc);
+        int real = 0;
+        for (int m : batch.attentionMask()) real += m;
+        assertTrue(real < batch.batchSize() * batch.seqLen(), "the batch has padding");
+        float[] together = model.forward(batch).lastHiddenState().data();
+        float worst = 0;
+        for (int i = 0; i < enc.size(); i++) {
+            float[] single = model.forward(collator.collate(List.of(enc.get(i)))).lastHiddenState().data();
+            for (int j = 0; j < single.length; j++) worst = Math.max(worst, Math.abs(single[j] - together[i * batch.seqLen() * 384 + j]));
+        }
+        System.err.println("MiniLmOnnxRuntimeParityTest: " + enc.size() + " texts alone vs in one padded batch: max abs diff " + worst);
+        assertTrue(worst <= 1e-5f, "alone vs batched differ by " + worst);
+    }
+
     @Test
     void concurrentCallsGiveIdenticalResults() throws Exception {
         DataCollatorWithPadding collator = new DataCollatorWithPadding(tok);
