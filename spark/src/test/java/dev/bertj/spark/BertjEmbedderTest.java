@@ -85,6 +85,23 @@ class BertjEmbedderTest {
     }
 
     @Test
+    void aDirectoryShippedWithAddFileIsFoundInSparkFiles() throws Exception {
+        Path copy = Files.createTempDirectory("bertj-spark-ship").resolve("minilm-shipped");
+        Files.createDirectories(copy);
+        try (var files = Files.list(minilmPath())) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) Files.copy(f, copy.resolve(f.getFileName()));
+        }
+        SparkFixtures.spark().sparkContext().addFile(copy.toString(), true);
+        List<String> texts = SparkFixtures.texts().subList(260, 270);
+        Dataset<Row> out = new BertjEmbedder().setModel("spark-files:minilm-shipped").transform(SparkFixtures.frame(texts, 2));
+        float[][] spark = byId(out, texts.size(), "embedding");
+        try (SentenceEmbedder in = SentenceEmbedder.load(minilm())) {
+            float[][] ref = in.embed(texts);
+            for (int i = 0; i < texts.size(); i++) assertTrue(SparkFixtures.maxDiff(ref[i], spark[i]) <= 1e-5f);
+        }
+    }
+
+    @Test
     void nullAndEmptyTextsGiveNullAndKeepTheirRows() {
         StructType schema = new StructType().add("id", DataTypes.IntegerType, false).add("text", DataTypes.StringType, true);
         List<Row> rows = new ArrayList<>(List.of(RowFactory.create(0, null), RowFactory.create(1, ""), RowFactory.create(2, "hello world"),

@@ -26,8 +26,10 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The cluster-shaped test: {@code local-cluster[2,1,1024]}, a standalone master and two workers inside
- * this JVM, each worker starting one executor JVM (1 core, 1 GB) as a real cluster would. The model is
- * a path both executors read; each executor JVM must load it exactly once however many tasks it runs.
+ * this JVM, each worker starting one executor JVM (1 core, 1 GB) as a real cluster would. The model
+ * reaches the executors as a real job ships it, {@code --archives minilm.zip#minilm} (Spark unpacks it
+ * into each executor's SparkFiles directory), named {@code spark-files:minilm}; each executor JVM must
+ * load it exactly once however many tasks it runs.
  *
  * <p>Spark starts executor JVMs from a Spark distribution ({@code SPARK_HOME/jars}); there is none
  * here, so the surefire execution {@code local-cluster} sets {@code spark.testing} (executors then get
@@ -38,6 +40,19 @@ import static org.junit.jupiter.api.Assertions.fail;
 class LocalClusterTest {
     private static SparkSession spark;
     private static Path home;
+
+    /** The model as a zip, shipped as a real cluster job ships it: {@code --archives minilm.zip#minilm}. */
+    private static Path zip() throws IOException {
+        Path dir = SparkFixtures.minilm(), zip = Files.createTempDirectory("bertj-spark-archive").resolve("minilm.zip");
+        try (var out = new java.util.zip.ZipOutputStream(Files.newOutputStream(zip)); Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
+                out.putNextEntry(new java.util.zip.ZipEntry(f.getFileName().toString()));
+                Files.copy(f, out);
+                out.closeEntry();
+            }
+        }
+        return zip;
+    }
 
     @BeforeAll
     static void start() throws IOException {
@@ -51,6 +66,7 @@ class LocalClusterTest {
                 .config("spark.executorEnv.SPARK_TESTING", "1")
                 .config("spark.executorEnv.SPARK_SCALA_VERSION", "2.13")
                 .config("spark.executor.extraJavaOptions", "-XX:+UseParallelGC -Xss8m")
+                .config("spark.archives", zip() + "#minilm")
                 .getOrCreate();
     }
 
@@ -89,7 +105,7 @@ class LocalClusterTest {
         LongAccumulator loads = spark.sparkContext().longAccumulator("bertj model loads");
         long t0 = System.nanoTime();
         Dataset<Row> frame = SparkFixtures.frame(spark, texts, 8);
-        List<Row> rows = new BertjEmbedder().setModel(dir.toString()).setPooling("mean").setNormalize(false).setMaxLength(128)
+        List<Row> rows = new BertjEmbedder().setModel("spark-files:minilm").setPooling("mean").setNormalize(false).setMaxLength(128)
                 .setLoadCounter(loads).transform(frame).select("id", "embedding").collectAsList();
         double seconds = (System.nanoTime() - t0) / 1e9;
         assertEquals(texts.size(), rows.size());
@@ -98,12 +114,19 @@ class LocalClusterTest {
         Dataset<String> who = spark.range(0, 64, 1, 16).toDF().mapPartitions(
                 (MapPartitionsFunction<Row, String>) it -> {
                     while (it.hasNext()) it.next();
-                    return List.of(ProcessHandle.current().pid() + ":" + ExecutorModels.loadsInThisJvm()).iterator();
+                    Thread.sleep(300); // long enough that both executors get some of the 16 tasks
+                    return List.of(ProcessHandle.current().pid() + ":" + ExecutorModels.loadsInThisJvm() + ":"
+                            + dev.bertj.cpu.Vectorization.kernels().name()).iterator();
                 }, Encoders.STRING());
         Map<String, Integer> perJvm = new TreeMap<>();
-        for (String s : who.collectAsList()) perJvm.put(s.substring(0, s.indexOf(':')), Integer.parseInt(s.substring(s.indexOf(':') + 1)));
-        System.err.printf("LocalClusterTest: %d texts in 8 partitions on 2 executors in %.1f s; model loads (accumulator) %d; per executor JVM %s%n",
-                texts.size(), seconds, loads.value(), perJvm);
+        Map<String, String> kernels = new TreeMap<>();
+        for (String s : who.collectAsList()) {
+            String[] f = s.split(":", 3);
+            perJvm.put(f[0], Integer.parseInt(f[1]));
+            kernels.put(f[0], f[2]);
+        }
+        System.err.printf("LocalClusterTest: %d texts in 8 partitions on 2 executors in %.1f s; model loads (accumulator) %d;"
+                + " per executor JVM (pid=loads) %s; kernels %s%n", texts.size(), seconds, loads.value(), perJvm, kernels);
         assertEquals(2L, loads.value(), "one load per executor JVM");
         assertEquals(2, perJvm.size(), "two executor JVMs: " + perJvm);
         for (int n : perJvm.values()) assertEquals(1, n, "each executor loaded the model once: " + perJvm);

@@ -42,7 +42,7 @@ import java.util.Map;
  *   <li>{@code spark-io-only}: the same job with a model that returns a constant vector: what reading,
  *       row conversion and writing 10,000 rows of 384 floats cost without the model.</li>
  * </ul>
- * Arguments: {@code [rounds (3)] [texts (10000)]}. Needs the corpus ({@code scripts/fetch-spamassassin.sh})
+ * Arguments: {@code [rounds (2)] [texts (10000)]}; {@code -Dvariants=a,b} picks variants (all by default). Needs the corpus ({@code scripts/fetch-spamassassin.sh})
  * and the default model in bertj's cache ({@code ./bertj embed --model default} once).
  */
 public final class SparkEmbedBenchmark {
@@ -74,6 +74,12 @@ public final class SparkEmbedBenchmark {
         }
     }
 
+    /** One measured variant. */
+    @FunctionalInterface
+    private interface Callable {
+        void call() throws Exception;
+    }
+
     /** A compute with no model: a constant vector per text (what the I/O-only run measures around). */
     private record NoModel() implements PartitionRunner.Compute {
         @Override
@@ -85,7 +91,7 @@ public final class SparkEmbedBenchmark {
     }
 
     public static void main(String[] args) throws Exception {
-        int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 3;
+        int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 2;
         int n = args.length > 1 ? Integer.parseInt(args[1]) : 10_000;
         System.out.printf(Locale.ROOT, "SparkEmbedBenchmark: java %s, %d cores, load %s%n", System.getProperty("java.version"),
                 Runtime.getRuntime().availableProcessors(), load());
@@ -100,8 +106,10 @@ public final class SparkEmbedBenchmark {
         double sessionSeconds = (System.nanoTime() - t0) / 1e9;
 
         try (SentenceEmbedder in = SentenceEmbedder.builder(model).pooling(Pooling.MEAN).normalize(true).maxLength(128).build()) {
-            SentenceEmbedder.Embeddings e = in.embedWithTokenCounts(texts);
-            long tokens = e.totalTokens();
+            var opts = dev.bertj.tokenizer.EncodeOptions.builder().truncation(dev.bertj.tokenizer.EncodeOptions.Truncation.LONGEST_FIRST)
+                    .maxLength(128).build();
+            long tokens = 0;
+            for (String t : texts) tokens += in.tokenizer().encode(t, null, opts).length();
             System.out.printf(Locale.ROOT, "texts %d, %d chars, %d tokens after truncation at 128 (mean %.1f); session start %.1f s; load %s%n",
                     n, chars, tokens, (double) tokens / n, sessionSeconds, load());
 
@@ -123,43 +131,47 @@ public final class SparkEmbedBenchmark {
             embedder.transform(cached.limit(512)).write().format("noop").mode("overwrite").save();
             System.out.printf(Locale.ROOT, "warm-up done; executor-side model loads so far: %d; load %s%n", loads.value(), load());
 
-            Map<String, List<Double>> seconds = new java.util.LinkedHashMap<>();
-            for (String k : List.of("in-process", "in-process-1024", "spark-noop", "spark-job", "spark-io-only")) seconds.put(k, new ArrayList<>());
-            for (int r = 1; r <= rounds; r++) {
-                long s = System.nanoTime();
-                float[][] ref = in.embed(texts);
-                seconds.get("in-process").add((System.nanoTime() - s) / 1e9);
-                print(r, "in-process", seconds, n);
-
-                s = System.nanoTime();
+            // Each variant once per round, in this order, so that all of them see the same (shared) machine's load.
+            Map<String, Callable> variants = new java.util.LinkedHashMap<>();
+            float[][][] ref = new float[1][][];
+            int[] round = new int[1];
+            Path[] jobOut = new Path[1];
+            variants.put("in-process", () -> ref[0] = in.embed(texts));
+            variants.put("in-process-1024", () -> {
                 for (int from = 0; from < n; from += PartitionRunner.CHUNK) in.embed(texts.subList(from, Math.min(n, from + PartitionRunner.CHUNK)));
-                seconds.get("in-process-1024").add((System.nanoTime() - s) / 1e9);
-                print(r, "in-process-1024", seconds, n);
-
-                s = System.nanoTime();
-                embedder.transform(cached).write().format("noop").mode("overwrite").save();
-                seconds.get("spark-noop").add((System.nanoTime() - s) / 1e9);
-                print(r, "spark-noop", seconds, n);
-
-                Path out = work.resolve("out-" + r);
-                s = System.nanoTime();
+            });
+            variants.put("spark-noop", () -> embedder.transform(cached).write().format("noop").mode("overwrite").save());
+            variants.put("spark-job", () -> {
+                Path out = work.resolve("out-" + round[0]);
                 EmbedJob.run(spark, EmbedJob.parse(new String[] {"--input", input.toString(), "--output", out.toString(),
                         "--model", model.toString(), "--pooling", "mean", "--normalize", "--max-length", "128"}));
-                seconds.get("spark-job").add((System.nanoTime() - s) / 1e9);
-                print(r, "spark-job", seconds, n);
-                if (r == 1) check(out, texts, ref);
-
-                Path io = work.resolve("io-" + r);
-                s = System.nanoTime();
+                jobOut[0] = out;
+            });
+            variants.put("spark-io-only", () -> {
+                Path io = work.resolve("io-" + round[0]);
                 Dataset<Row> read = EmbedJob.read(spark, EmbedJob.parse(new String[] {"--input", input.toString(), "--output", io.toString(), "--model", "x"}));
                 StructType outSchema = read.schema().add("embedding", DataTypes.createArrayType(DataTypes.FloatType, false));
                 read.mapPartitions(new PartitionRunner(0, 1, new NoModel()), Encoders.row(outSchema))
                         .write().option("ignoreNullFields", "false").json(io.toString());
-                seconds.get("spark-io-only").add((System.nanoTime() - s) / 1e9);
-                print(r, "spark-io-only", seconds, n);
+            });
+            List<String> chosen = List.of(System.getProperty("variants", String.join(",", variants.keySet())).split(","));
+            Map<String, List<Double>> seconds = new java.util.LinkedHashMap<>();
+            for (String k : chosen) seconds.put(k, new ArrayList<>());
+            for (int r = 1; r <= rounds; r++) {
+                round[0] = r;
+                for (String k : chosen) {
+                    Callable c = variants.get(k);
+                    if (c == null) throw new IllegalArgumentException("unknown variant " + k + "; variants: " + variants.keySet());
+                    long s = System.nanoTime();
+                    c.call();
+                    seconds.get(k).add((System.nanoTime() - s) / 1e9);
+                    print(r, k, seconds, n);
+                }
             }
+            // Outside the timing: the job wrote the in-process vectors (else the timing compares different work).
+            if (jobOut[0] != null) check(jobOut[0], texts, ref[0] != null ? ref[0] : in.embed(texts));
             System.out.printf(Locale.ROOT, "%nmedians over %d rounds (texts/s; ratio to in-process):%n", rounds);
-            double base = median(seconds.get("in-process"));
+            double base = seconds.containsKey("in-process") ? median(seconds.get("in-process")) : Double.NaN;
             for (var e2 : seconds.entrySet()) {
                 double m = median(e2.getValue());
                 System.out.printf(Locale.ROOT, "  %-16s %7.2f s  %7.1f texts/s  %.3f  (rounds: %s)%n", e2.getKey(), m, n / m, base / m,
