@@ -20,7 +20,7 @@ import java.util.Arrays;
 /**
  * What {@link BertjEmbedder} and {@link BertjClassifier} share: the input column, the model, the
  * truncation length and the batch size, the driver-side check of the model, and the run over each
- * partition ({@link PartitionRunner}) with the model from the executor's {@link ExecutorModels}.
+ * partition ({@code PartitionRunner}) with the model from the executor's {@code ExecutorModels}.
  *
  * <p>Only settings travel with the tasks; the weights never do. Both are {@code DefaultParamsWritable}:
  * a {@code Pipeline} holding them saves and loads its settings (the model stays a reference).

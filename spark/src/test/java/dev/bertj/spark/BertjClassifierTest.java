@@ -25,7 +25,7 @@ class BertjClassifierTest {
     void labelsEqualTheCommandLine() throws Exception {
         List<String> texts = SparkFixtures.texts();
         Path ckpt = SparkFixtures.classifier();
-        Dataset<Row> out = new BertjClassifier().setInputCol("text").setModel(ckpt.toString()).transform(SparkFixtures.frame(texts, 3));
+        Dataset<Row> out = new BertjClassifier().setInputCol("text").setModel(ckpt.toString()).setMaxLength(128).transform(SparkFixtures.frame(texts, 3));
         assertEquals(List.of("id", "text", "label", "probability"), Arrays.asList(out.schema().fieldNames()));
         String[] labels = new String[texts.size()];
         float[] probs = new float[texts.size()];
@@ -33,7 +33,7 @@ class BertjClassifierTest {
             labels[r.getInt(0)] = r.getString(1);
             probs[r.getInt(0)] = r.getFloat(2);
         }
-        List<String> cli = SparkFixtures.cli(texts, "classify", "--model", ckpt.toString());
+        List<String> cli = SparkFixtures.cli(texts, "classify", "--model", ckpt.toString(), "--max-length", "128");
         int spam = 0;
         double maxDiff = 0;
         for (int i = 0; i < texts.size(); i++) {

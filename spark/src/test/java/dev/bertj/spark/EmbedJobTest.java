@@ -95,7 +95,7 @@ class EmbedJobTest {
         Path txt = Files.createTempFile("bertj-spark-in", ".txt");
         Files.write(txt, texts.stream().map(t -> t.replace('\n', ' ')).toList());
         Path out = Files.createTempDirectory("bertj-spark-out").resolve("labels");
-        Run r = run("--input", txt.toString(), "--format", "text", "--output", out.toString(), "--model", ckpt, "--classify");
+        Run r = run("--input", txt.toString(), "--format", "text", "--output", out.toString(), "--model", ckpt, "--classify", "--max-length", "128");
         assertEquals(0, r.status(), r.err());
         List<Map<String, Object>> rows = readParts(out);
         assertEquals(texts.size(), rows.size());
