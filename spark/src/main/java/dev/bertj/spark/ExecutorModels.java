@@ -25,8 +25,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * not memory-map). Tasks carry only {@link Settings} (a few strings); the weights are mapped here from
  * the model directory, which every executor reads from a shared path or from its SparkFiles directory.
  *
- * <p>A model that fails to load is remembered too: the retries Spark makes of a failed task fail at
- * once with the same one-sentence {@link ModelLoadException}, instead of loading (and logging) again.
+ * <p>A model that fails to load is remembered for 30 seconds: the retries Spark makes of a failed task
+ * fail at once with the same one-sentence {@link ModelLoadException}, instead of loading (and logging)
+ * again; a later job tries again.
  */
 final class ExecutorModels {
     /** The model reference prefix of a directory shipped with {@code SparkContext.addFile(dir, true)}. */
@@ -37,6 +38,12 @@ final class ExecutorModels {
             implements java.io.Serializable { }
 
     private record Key(Settings settings, Path dir) { }
+
+    /** A failed load, kept for {@link #FAILURE_MEMORY_NANOS} so that retries of the job's tasks fail fast. */
+    private record Failure(ModelLoadException error, long atNanos) { }
+
+    /** Long enough to cover Spark's task retries; short enough that a model put in place later is found. */
+    private static final long FAILURE_MEMORY_NANOS = 30_000_000_000L;
 
     private static final Map<String, Object> RESOLVED = new ConcurrentHashMap<>();
     private static final Map<Key, Object> MODELS = new ConcurrentHashMap<>();
@@ -68,7 +75,10 @@ final class ExecutorModels {
             if (loads != null) loads.add(1);
             return load(k);
         });
-        if (m instanceof ModelLoadException e) throw e.again();
+        if (m instanceof Failure f) {
+            if (System.nanoTime() - f.atNanos() > FAILURE_MEMORY_NANOS && MODELS.remove(key, f)) return get(s, loads);
+            throw f.error().again();
+        }
         return m;
     }
 
@@ -94,10 +104,10 @@ final class ExecutorModels {
                             + ProcessHandle.current().pid() + ")");
             return model;
         } catch (ModelLoadException e) {
-            return e;
-        } catch (IOException | UncheckedIOException | IllegalArgumentException | IllegalStateException e) {
-            return new ModelLoadException("bertj could not load the model " + s.model() + " (" + k.dir() + ") on executor " + host()
-                    + ": " + message(e));
+            return new Failure(e, System.nanoTime());
+        } catch (IOException | RuntimeException e) {
+            return new Failure(new ModelLoadException("bertj could not load the model " + reference(s.model(), k.dir()) + " on executor " + host()
+                    + ": " + message(e)), System.nanoTime());
         }
     }
 
@@ -115,7 +125,10 @@ final class ExecutorModels {
                 return new ModelLoadException("bertj could not find the model " + m + " on executor " + host() + ": " + message(e));
             }
         });
-        if (r instanceof ModelLoadException e) throw e.again();
+        if (r instanceof ModelLoadException e) {
+            RESOLVED.remove(model, e); // not remembered: resolving again is cheap, and the cause may be fixed
+            throw e.again();
+        }
         return (Path) r;
     }
 
@@ -130,11 +143,15 @@ final class ExecutorModels {
         else if (!Files.isRegularFile(dir.resolve("config.json"))) problem = "has no config.json";
         else if (!Files.isRegularFile(dir.resolve("model.safetensors"))) problem = "has no model.safetensors";
         if (problem != null) {
-            String ref = reference.equals(dir.toString()) ? dir.toString() : reference + " (" + dir + ")";
-            throw new ModelLoadException("bertj model directory " + ref + " " + problem + " on " + where
+            throw new ModelLoadException("bertj model directory " + reference(reference, dir) + " " + problem + " on " + where
                     + ": give a model directory every executor can read, or ship one with SparkContext.addFile(dir, true) and setModel(\""
                     + SPARK_FILES + "<its name>\")");
         }
+    }
+
+    /** The model as the user named it, and the directory when that differs. */
+    private static String reference(String model, Path dir) {
+        return model.equals(dir.toString()) ? model : model + " (" + dir + ")";
     }
 
     static Pooling pooling(String p) {

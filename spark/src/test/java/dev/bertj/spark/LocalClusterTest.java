@@ -57,7 +57,9 @@ class LocalClusterTest {
     @BeforeAll
     static void start() throws IOException {
         home = Path.of(System.getProperty("spark.test.home", "target/spark-home"));
-        Files.createDirectories(home);
+        // What Spark's launcher looks for to tell the Scala version of a source build, in case the
+        // executor environment's SPARK_SCALA_VERSION does not reach it.
+        Files.createDirectories(home.resolve("launcher/target/scala-2.13"));
         spark = SparkSession.builder().master("local-cluster[2,1,1024]").appName("bertj local-cluster test")
                 .config("spark.ui.enabled", "false")
                 .config("spark.driver.bindAddress", "127.0.0.1")
