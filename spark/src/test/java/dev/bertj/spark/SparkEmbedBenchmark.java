@@ -42,7 +42,7 @@ import java.util.Map;
  *   <li>{@code spark-io-only}: the same job with a model that returns a constant vector: what reading,
  *       row conversion and writing 10,000 rows of 384 floats cost without the model.</li>
  * </ul>
- * Arguments: {@code [rounds (2)] [texts (10000)]}; {@code -Dvariants=a,b} picks variants (all by default). Needs the corpus ({@code scripts/fetch-spamassassin.sh})
+ * Arguments: {@code [texts (10000)]}; {@code -Dsequence=a,b,...} sets the runs and their order. Needs the corpus ({@code scripts/fetch-spamassassin.sh})
  * and the default model in bertj's cache ({@code ./bertj embed --model default} once).
  */
 public final class SparkEmbedBenchmark {
@@ -91,8 +91,7 @@ public final class SparkEmbedBenchmark {
     }
 
     public static void main(String[] args) throws Exception {
-        int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 2;
-        int n = args.length > 1 ? Integer.parseInt(args[1]) : 10_000;
+        int n = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
         System.out.printf(Locale.ROOT, "SparkEmbedBenchmark: java %s, %d cores, load %s%n", System.getProperty("java.version"),
                 Runtime.getRuntime().availableProcessors(), load());
         List<String> texts = paragraphs(n);
@@ -154,27 +153,28 @@ public final class SparkEmbedBenchmark {
                 read.mapPartitions(new PartitionRunner(0, 1, new NoModel()), Encoders.row(outSchema))
                         .write().option("ignoreNullFields", "false").json(io.toString());
             });
-            List<String> chosen = List.of(System.getProperty("variants", String.join(",", variants.keySet())).split(","));
+            // The runs in this order (ABBA-like: in-process first and last, the job twice between), so that
+            // both sides see the same (shared) machine's load; -Dsequence=a,b,... changes it.
+            List<String> sequence = List.of(System.getProperty("sequence",
+                    "in-process,spark-job,spark-noop,spark-io-only,in-process-1024,spark-job,in-process").split(","));
             Map<String, List<Double>> seconds = new java.util.LinkedHashMap<>();
-            for (String k : chosen) seconds.put(k, new ArrayList<>());
-            for (int r = 1; r <= rounds; r++) {
-                round[0] = r;
-                for (String k : chosen) {
-                    Callable c = variants.get(k);
-                    if (c == null) throw new IllegalArgumentException("unknown variant " + k + "; variants: " + variants.keySet());
-                    long s = System.nanoTime();
-                    c.call();
-                    seconds.get(k).add((System.nanoTime() - s) / 1e9);
-                    print(r, k, seconds, n);
-                }
+            for (String k : sequence) {
+                Callable c = variants.get(k);
+                if (c == null) throw new IllegalArgumentException("unknown variant " + k + "; variants: " + variants.keySet());
+                seconds.computeIfAbsent(k, x -> new ArrayList<>());
+                round[0]++;
+                long s = System.nanoTime();
+                c.call();
+                seconds.get(k).add((System.nanoTime() - s) / 1e9);
+                print(round[0], k, seconds, n);
             }
             // Outside the timing: the job wrote the in-process vectors (else the timing compares different work).
             if (jobOut[0] != null) check(jobOut[0], texts, ref[0] != null ? ref[0] : in.embed(texts));
-            System.out.printf(Locale.ROOT, "%nmedians over %d rounds (texts/s; ratio to in-process):%n", rounds);
+            System.out.printf(Locale.ROOT, "%nmedian of each variant's runs (texts/s; throughput ratio to in-process):%n");
             double base = seconds.containsKey("in-process") ? median(seconds.get("in-process")) : Double.NaN;
             for (var e2 : seconds.entrySet()) {
                 double m = median(e2.getValue());
-                System.out.printf(Locale.ROOT, "  %-16s %7.2f s  %7.1f texts/s  %.3f  (rounds: %s)%n", e2.getKey(), m, n / m, base / m,
+                System.out.printf(Locale.ROOT, "  %-16s %7.2f s  %7.1f texts/s  %.3f  (runs: %s)%n", e2.getKey(), m, n / m, base / m,
                         e2.getValue().stream().map(x -> String.format(Locale.ROOT, "%.2f", x)).toList());
             }
             System.out.printf(Locale.ROOT, "executor-side model loads in all: %d; load %s%n", loads.value(), load());
@@ -183,10 +183,10 @@ public final class SparkEmbedBenchmark {
         }
     }
 
-    private static void print(int round, String what, Map<String, List<Double>> seconds, int n) {
+    private static void print(int run, String what, Map<String, List<Double>> seconds, int n) {
         List<Double> l = seconds.get(what);
         double s = l.get(l.size() - 1);
-        System.out.printf(Locale.ROOT, "round %d  %-16s %7.2f s  %7.1f texts/s  load %s%n", round, what, s, n / s, load());
+        System.out.printf(Locale.ROOT, "run %d  %-16s %7.2f s  %7.1f texts/s  load %s%n", run, what, s, n / s, load());
     }
 
     private static double median(List<Double> l) {
