@@ -10,7 +10,7 @@ import org.apache.spark.sql.SparkSession;
 
 public class SparkPipelineExample {
     /** args: texts.jsonl ({"text": ...} per line), a model directory every executor can read, an output path. */
-    public static void main(String[] args) {
+    public static void main(String[] args) throws Exception {
         SparkSession spark = SparkSession.builder().appName("embed e-mails").getOrCreate();
         Dataset<Row> emails = spark.read().json(args[0]);
         BertjEmbedder embedder = new BertjEmbedder()
