@@ -87,15 +87,16 @@ class BertjEmbedderTest {
     @Test
     void aDirectoryShippedWithAddFileIsFoundInSparkFiles() throws Exception {
         Path copy = Files.createTempDirectory("bertj-spark-ship").resolve("minilm-shipped");
-        Files.createDirectories(copy);
-        try (var files = Files.list(minilmPath())) {
-            for (Path f : files.filter(Files::isRegularFile).toList()) Files.copy(f, copy.resolve(f.getFileName()));
+        Path src = minilmPath();
+        try (var files = Files.walk(src)) { // with 1_Pooling/ (sentence-transformers' pooling settings)
+            for (Path f : files.sorted().toList()) Files.copy(f, copy.resolve(src.relativize(f).toString()));
         }
         SparkFixtures.spark().sparkContext().addFile(copy.toString(), true);
         List<String> texts = SparkFixtures.texts().subList(260, 270);
-        Dataset<Row> out = new BertjEmbedder().setModel("spark-files:minilm-shipped").transform(SparkFixtures.frame(texts, 2));
+        Dataset<Row> out = new BertjEmbedder().setModel("spark-files:minilm-shipped").setPooling("mean").setNormalize(false).setMaxLength(128)
+                .transform(SparkFixtures.frame(texts, 2));
         float[][] spark = byId(out, texts.size(), "embedding");
-        try (SentenceEmbedder in = SentenceEmbedder.load(minilm())) {
+        try (SentenceEmbedder in = SentenceEmbedder.builder(minilmPath()).pooling(dev.bertj.api.Pooling.MEAN).normalize(false).maxLength(128).build()) {
             float[][] ref = in.embed(texts);
             for (int i = 0; i < texts.size(); i++) assertTrue(SparkFixtures.maxDiff(ref[i], spark[i]) <= 1e-5f);
         }
@@ -120,8 +121,9 @@ class BertjEmbedderTest {
     @Test
     void pipelineSavesAndLoads() throws Exception {
         Path where = Files.createTempDirectory("bertj-spark-pipeline");
-        BertjEmbedder e = new BertjEmbedder().setInputCol("text").setOutputCol("e").setModel(minilm()).setPooling("cls")
-                .setNormalize(true).setMaxLength(64).setBatchSize(8);
+        // The settings of equalsTheCommandLine (each distinct setting is one more model in this JVM).
+        BertjEmbedder e = new BertjEmbedder().setInputCol("text").setOutputCol("e").setModel(minilm()).setPooling("mean")
+                .setNormalize(false).setMaxLength(128).setBatchSize(32);
         Pipeline p = new Pipeline().setStages(new PipelineStage[] {e});
         p.write().overwrite().save(where.resolve("pipeline").toString());
         Pipeline back = Pipeline.load(where.resolve("pipeline").toString());
@@ -138,8 +140,11 @@ class BertjEmbedderTest {
 
         e.save(where.resolve("stage").toString());
         BertjEmbedder e3 = BertjEmbedder.load(where.resolve("stage").toString());
-        assertEquals("cls", e3.getOrDefault(e3.pooling()));
-        assertEquals(64, e3.getMaxLength());
+        assertEquals("mean", e3.getOrDefault(e3.pooling()));
+        assertEquals(false, e3.getOrDefault(e3.normalize()));
+        assertTrue(e3.isSet(e3.batchSize()));
+        assertEquals(128, e3.getMaxLength());
+        assertEquals("e", e3.getOutputCol());
     }
 
     @Test

@@ -112,7 +112,7 @@ class EmbedJobTest {
                 .coalesce(1).write().parquet(parquet.toString());
         Path out2 = out.resolveSibling("embedded-parquet");
         r = run("--input", parquet.toString(), "--format", "parquet", "--text-col", "body", "--output", out2.toString(),
-                "--model", SparkFixtures.minilm().toString(), "--pooling", "cls", "--normalize");
+                "--model", SparkFixtures.minilm().toString(), "--pooling", "mean", "--max-length", "128");
         assertEquals(0, r.status(), r.err());
         rows = readParts(out2);
         assertEquals(2, rows.size());
@@ -139,6 +139,12 @@ class EmbedJobTest {
         r = run("--input", "x", "--output", "y", "--model", "m", "--format", "csv");
         assertEquals(2, r.status());
         assertTrue(r.err().contains("--format must be jsonl, parquet or text"), r.err());
+        EmbedJob.Options o = EmbedJob.parse(new String[] {"--input", "x", "--output", "y", "--model", "m", "--pooling", "cls", "--normalize",
+                "--format=parquet", "--text-col", "body", "--batch-size", "8"});
+        assertEquals(new EmbedJob.Options("x", "parquet", "body", "y", "m", false, null, 0, 8, "cls", true), o);
+        r = run("--input", "x", "--output", "y", "--model", "m", "--classify", "--normalize");
+        assertEquals(2, r.status());
+        assertTrue(r.err().contains("not with --classify"), r.err());
         r = run("--help");
         assertEquals(0, r.status());
         assertTrue(r.err().contains("Usage: EmbedJob"), r.err());

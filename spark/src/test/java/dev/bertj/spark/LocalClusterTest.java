@@ -44,9 +44,9 @@ class LocalClusterTest {
     /** The model as a zip, shipped as a real cluster job ships it: {@code --archives minilm.zip#minilm}. */
     private static Path zip() throws IOException {
         Path dir = SparkFixtures.minilm(), zip = Files.createTempDirectory("bertj-spark-archive").resolve("minilm.zip");
-        try (var out = new java.util.zip.ZipOutputStream(Files.newOutputStream(zip)); Stream<Path> files = Files.list(dir)) {
-            for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
-                out.putNextEntry(new java.util.zip.ZipEntry(f.getFileName().toString()));
+        try (var out = new java.util.zip.ZipOutputStream(Files.newOutputStream(zip)); Stream<Path> files = Files.walk(dir)) {
+            for (Path f : files.filter(Files::isRegularFile).sorted().toList()) { // with 1_Pooling/config.json
+                out.putNextEntry(new java.util.zip.ZipEntry(dir.relativize(f).toString().replace('\\', '/')));
                 Files.copy(f, out);
                 out.closeEntry();
             }
