@@ -26,7 +26,8 @@ import static org.apache.spark.sql.functions.col;
  * </pre>
  * {@code ./bertj spark-embed --master local[2] ...} runs the same job in-process. Options beyond the
  * required ones: {@code --max-length N}, {@code --batch-size N}, {@code --pooling mean|cls|max},
- * {@code --normalize}, {@code --master URL} (default: spark-submit's, else {@code local[*]}).
+ * {@code --normalize}, {@code --master URL} (default: spark-submit's, else {@code local[*]}). As with
+ * {@code ./bertj embed}, pooling is mean and vectors are not normalised unless the options say so.
  */
 public final class EmbedJob {
     private static final Set<String> VALUED = Set.of("input", "format", "text-col", "output", "model", "master", "max-length",
@@ -41,7 +42,9 @@ public final class EmbedJob {
             --text-col (default text) with bertj on the executors, or with --classify labels it with a
             classification checkpoint, and writes DIR as JSON Lines part files:
               {"text": ..., "embedding": [...]}   or   {"text": ..., "label": ..., "probability": ...}
-            Null and empty texts give null outputs; their rows stay. M is a model directory every executor
+            Pooling is mean, vectors not normalised (as ./bertj embed) unless --pooling / --normalize say so;
+            --max-length defaults to the model's own limit. Null and empty texts give null outputs; their rows
+            stay. M is a model directory every executor
             can read, default, bert-base-uncased, or spark-files:NAME (shipped with --archives model.zip#NAME).
             """;
 
@@ -111,8 +114,9 @@ public final class EmbedJob {
         } else {
             BertjEmbedder e = new BertjEmbedder().setInputCol("text").setModel(o.model()).setBatchSize(o.batchSize())
                     .setMaxLength(o.maxLength()).setLoadCounter(loads);
-            if (o.pooling() != null) e.setPooling(o.pooling());
-            if (o.normalize()) e.setNormalize(true);
+            // ./bertj embed's defaults (mean pooling, no normalisation), not the model's sentence-transformers
+            // files: the job's output is the command line's.
+            e.setPooling(o.pooling() != null ? o.pooling() : "mean").setNormalize(o.normalize());
             out = e.transform(texts);
         }
         // Spark's JSON writer drops null fields by default; the contract is one object with every key per row.
