@@ -178,7 +178,7 @@ public final class AtomicFiles {
     }
 
     /** fsync; best effort for directories, which not every OS can open. */
-    private static void force(Path p) throws IOException {
+    public static void force(Path p) throws IOException {
         boolean dir = Files.isDirectory(p);
         try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
             ch.force(true);

@@ -9,13 +9,11 @@ import dev.bertj.tokenizer.BertTokenizer;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -203,16 +201,16 @@ public final class TrainingCheckpoints {
             try (Stream<Path> s = Files.list(tmp)) {
                 names = s.map(p -> p.getFileName().toString()).sorted().toList();
             }
-            for (String n : names) force(tmp.resolve(n));
+            for (String n : names) AtomicFiles.force(tmp.resolve(n));
             Files.deleteIfExists(dir.resolve("config.json"));
-            force(dir);
+            AtomicFiles.force(dir);
             for (String n : MODEL_FILES) if (!names.contains(n)) Files.deleteIfExists(dir.resolve(n));
             for (String n : names) {
                 if (!n.equals("config.json")) Files.move(tmp.resolve(n), dir.resolve(n), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             }
-            force(dir);
+            AtomicFiles.force(dir);
             Files.move(tmp.resolve("config.json"), dir.resolve("config.json"), StandardCopyOption.ATOMIC_MOVE);
-            force(dir);
+            AtomicFiles.force(dir);
         } finally {
             AtomicFiles.deleteTree(tmp);
         }
@@ -326,13 +324,4 @@ public final class TrainingCheckpoints {
         }
     }
 
-    /** fsync; best effort for directories, which not every OS can open. */
-    private static void force(Path p) throws IOException {
-        boolean dir = Files.isDirectory(p);
-        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
-            ch.force(true);
-        } catch (IOException | UnsupportedOperationException e) {
-            if (!dir) throw e;
-        }
-    }
 }
