@@ -95,8 +95,9 @@ final class Routes implements HttpHandler {
             status = 500;
             body = Responses.error(new ServeException(ServeException.Type.Internal, "internal error serving " + route + " (the server's log has the details)"));
         }
-        send(ex, status, type, body);
+        // Counted before the answer leaves: a client that reads /metrics right after its reply must see it.
         metrics.request(route, status, (System.nanoTime() - start) / 1e9);
+        send(ex, status, type, body);
     }
 
     /** Parses, takes a permit (or answers 429), runs the route. */
