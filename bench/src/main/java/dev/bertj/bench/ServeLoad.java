@@ -33,6 +33,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * texts embedded in-process, one at a time (latency, in pairs with the server's) and in batches of 32
  * (throughput, in rounds of 128 texts with the server's at 8 and 64 clients). Real SpamAssassin texts
  * (subject and body), truncated at 128 tokens; one text per request ({@code /embed}, {@code "truncate": true}).
+ * Each client is a thread on a keep-alive connection of its own ({@link KeepAliveClient}); at 1 client the
+ * same texts also go through {@code java.net.http.HttpClient}, whose own cost is then on record beside it.
  * <pre>
  * java --add-modules jdk.incubator.vector -cp bench/target/benchmarks.jar dev.bertj.bench.ServeLoad MODEL_DIR [TEXTS] [SECONDS]
  * </pre>
@@ -70,32 +72,45 @@ public final class ServeLoad {
             String url = server.url();
             System.out.printf("%d texts, %d cores, Java %s, server %s%n", texts.size(), Runtime.getRuntime().availableProcessors(),
                     System.getProperty("java.version"), url);
-            // Warm-up of both paths (JIT, arenas), not measured.
-            inProcessBatches(model, tok, texts.subList(0, Math.min(128, n)), 32);
-            serve(http, url, texts.subList(0, Math.min(128, n)), 8);
+            // Warm-up of every path (JIT, arenas), not measured: the JDK's HTTP server and clients are
+            // still compiling after a few hundred requests, which on 2 vCPUs slows the forward beside them.
+            List<String> warm = texts.subList(0, Math.min(128, n));
+            inProcessBatches(model, tok, warm, 32);
+            for (int r = 0; r < 3; r++) serve(null, url, warm, 8);
+            for (String t : warm) {
+                inProcessOne(model, tok, t);
+                serve(null, url, List.of(t), 1);
+                serve(http, url, List.of(t), 1);
+            }
 
             // The machine is shared and its speed drifts, so the two sides are interleaved and see the same
             // conditions: latency as pairs (the same text in-process, then through the server), throughput as
             // rounds of 128 texts (in-process batches of 32, then the server at 8 and at 64 clients).
             int pairs = Math.min(n, 256);
             double[] alone = new double[pairs], served = new double[pairs], added = new double[pairs];
+            double[] viaJdk = new double[pairs], addedJdk = new double[pairs];
             long t0 = System.nanoTime();
             int done = 0;
             for (; done < pairs && (System.nanoTime() - t0) / 1e9 < limit; done++) {
+                List<String> one = texts.subList(done, done + 1);
                 alone[done] = inProcessOne(model, tok, texts.get(done));
-                served[done] = serve(http, url, texts.subList(done, done + 1), 1).ms()[0];
+                served[done] = serve(null, url, one, 1).ms()[0];
+                viaJdk[done] = serve(http, url, one, 1).ms()[0];
                 added[done] = served[done] - alone[done];
+                addedJdk[done] = viaJdk[done] - alone[done];
             }
             alone = Arrays.copyOf(alone, done);
             served = Arrays.copyOf(served, done);
             added = Arrays.copyOf(added, done);
+            viaJdk = Arrays.copyOf(viaJdk, done);
+            addedJdk = Arrays.copyOf(addedJdk, done);
             List<Phase> inBatches = new ArrayList<>(), at8 = new ArrayList<>(), at64 = new ArrayList<>();
             t0 = System.nanoTime();
             for (int from = 0; from + 128 <= n && (System.nanoTime() - t0) / 1e9 < 3 * limit; from += 128) {
                 List<String> block = texts.subList(from, from + 128);
                 inBatches.add(inProcessBatches(model, tok, block, 32));
-                at8.add(serve(http, url, block, 8));
-                at64.add(serve(http, url, block, 64));
+                at8.add(serve(null, url, block, 8));
+                at64.add(serve(null, url, block, 64));
             }
             Phase in32 = Phase.merge(inBatches), c8 = Phase.merge(at8), c64 = Phase.merge(at64);
             System.out.println();
@@ -103,12 +118,15 @@ public final class ServeLoad {
             System.out.println("|---|---|---|---|---|---|");
             row("in-process, one text at a time", "-", new Phase(alone, Arrays.stream(alone).sum() / 1000), true);
             row("server /embed, one text per request", "1", new Phase(served, Arrays.stream(served).sum() / 1000), true);
+            row("server /embed, java.net.http.HttpClient", "1", new Phase(viaJdk, Arrays.stream(viaJdk).sum() / 1000), true);
             row("in-process, batches of 32", "-", in32, false);
             row("server /embed, one text per request", "8", c8, true);
             row("server /embed, one text per request", "64", c64, true);
             System.out.printf("%n64 clients: %.0f%% of in-process batch-32 throughput (goal >= 85%%)%n", 100 * c64.perSecond() / in32.perSecond());
             System.out.printf("1 client: p50 %.2f ms vs in-process p50 %.2f ms; added latency, median over %d pairs: %+.2f ms (goal <= 2 ms)%n",
                     percentile(served, 50), percentile(alone, 50), done, percentile(added, 50));
+            System.out.printf("1 client through java.net.http.HttpClient: p50 %.2f ms; added latency, median over the same pairs: %+.2f ms%n",
+                    percentile(viaJdk, 50), percentile(addedJdk, 50));
         }
     }
 
@@ -160,7 +178,10 @@ public final class ServeLoad {
         return (System.nanoTime() - s) / 1e6;
     }
 
-    /** {@code clients} threads sending the texts, one per request, until all are answered (each must be a 200). */
+    /**
+     * {@code clients} threads sending the texts, one per request, until all are answered (each must be a 200):
+     * through {@code http} when given, else each thread on a {@link KeepAliveClient} connection of its own.
+     */
     static Phase serve(HttpClient http, String url, List<String> texts, int clients) throws Exception {
         AtomicInteger next = new AtomicInteger();
         AtomicInteger failures = new AtomicInteger();
@@ -169,18 +190,25 @@ public final class ServeLoad {
         List<Thread> threads = new ArrayList<>();
         for (int c = 0; c < Math.min(clients, texts.size()); c++) {
             threads.add(Thread.ofPlatform().start(() -> {
-                for (int i; (i = next.getAndIncrement()) < texts.size(); ) {
-                    String body = "{\"inputs\": " + Json.write(texts.get(i)) + ", \"truncate\": true}";
-                    HttpRequest req = HttpRequest.newBuilder(URI.create(url + "/embed")).timeout(Duration.ofSeconds(300))
-                            .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
-                    long s = System.nanoTime();
-                    try {
-                        HttpResponse<byte[]> r = http.send(req, HttpResponse.BodyHandlers.ofByteArray());
-                        if (r.statusCode() != 200) failures.incrementAndGet();
-                    } catch (Exception e) {
-                        failures.incrementAndGet();
+                KeepAliveClient lean = null;
+                try {
+                    if (http == null) lean = new KeepAliveClient(url);
+                    for (int i; (i = next.getAndIncrement()) < texts.size(); ) {
+                        String body = "{\"inputs\": " + Json.write(texts.get(i)) + ", \"truncate\": true}";
+                        HttpRequest req = http == null ? null : HttpRequest.newBuilder(URI.create(url + "/embed")).timeout(Duration.ofSeconds(300))
+                                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
+                        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+                        long s = System.nanoTime();
+                        int status = http == null ? lean.post("/embed", bytes) : http.send(req, HttpResponse.BodyHandlers.ofByteArray()).statusCode();
+                        ms[i] = (System.nanoTime() - s) / 1e6;
+                        if (status != 200) failures.incrementAndGet();
                     }
-                    ms[i] = (System.nanoTime() - s) / 1e6;
+                } catch (Exception e) {
+                    failures.incrementAndGet();
+                } finally {
+                    try {
+                        if (lean != null) lean.close();
+                    } catch (java.io.IOException ignored) { } // the phase is over
                 }
             }));
         }
