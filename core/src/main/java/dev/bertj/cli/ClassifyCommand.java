@@ -6,7 +6,6 @@ import dev.bertj.io.Json;
 
 import java.io.BufferedReader;
 import java.io.PrintStream;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,35 +49,17 @@ final class ClassifyCommand implements Command {
         TextClassifier.Builder builder = TextClassifier.builder(dir.toString()).device(device);
         if (a.has("max-length")) builder.maxLength(a.intValue("max-length", 0, 2));
         try (TextClassifier classifier = builder.build()) {
-            List<String> texts = new ArrayList<>(), pairs = new ArrayList<>();
-            int lineNo = 0;
-            while (true) {
-                String line = in.readLine();
-                if (line != null) {
-                    InputBatches.Line l = InputBatches.parse(line, ++lineNo, null);
-                    texts.add(l.text());
-                    pairs.add(l.pair());
+            InputBatches.forEachTexts(in, CHUNK, (texts, pairs) -> {
+                List<Classification> answers = classifier.classify(texts, pairs);
+                for (Classification c : answers) {
+                    Map<String, Object> scores = new LinkedHashMap<>();
+                    c.probabilities().forEach((label, p) -> scores.put(label, (double) p));
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("label", c.label());
+                    row.put("scores", scores);
+                    out.println(Json.write(row));
                 }
-                if (texts.size() == CHUNK || (line == null && !texts.isEmpty())) {
-                    List<Classification> answers;
-                    try {
-                        answers = classifier.classify(texts, pairs.stream().allMatch(p -> p == null) ? null : pairs);
-                    } catch (IllegalArgumentException e) {
-                        throw TokenizeCommand.withLineNumber(e, lineNo - texts.size() + 1);
-                    }
-                    for (Classification c : answers) {
-                        Map<String, Object> scores = new LinkedHashMap<>();
-                        c.probabilities().forEach((label, p) -> scores.put(label, (double) p));
-                        Map<String, Object> row = new LinkedHashMap<>();
-                        row.put("label", c.label());
-                        row.put("scores", scores);
-                        out.println(Json.write(row));
-                    }
-                    texts.clear();
-                    pairs.clear();
-                }
-                if (line == null) break;
-            }
+            });
         }
         out.flush();
         return 0;

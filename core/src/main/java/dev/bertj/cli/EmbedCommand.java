@@ -7,8 +7,6 @@ import dev.bertj.tokenizer.BertTokenizer;
 
 import java.io.BufferedReader;
 import java.io.PrintStream;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
 
 /** {@code ./bertj embed}: one sentence embedding (a JSON array) per input line, through {@link SentenceEmbedder}. */
@@ -57,37 +55,19 @@ final class EmbedCommand implements Command {
         int maxLength = a.intValue("max-length", modelMax, 2);
         try (SentenceEmbedder embedder = SentenceEmbedder.builder(dir).pooling(pooling.equals("cls") ? Pooling.CLS : Pooling.MEAN)
                 .normalize(a.has("normalize")).maxLength(maxLength).device(device).build()) {
-            List<String> texts = new ArrayList<>(), pairs = new ArrayList<>();
             StringBuilder sb = new StringBuilder();
-            int lineNo = 0;
-            while (true) {
-                String line = in.readLine();
-                if (line != null) {
-                    InputBatches.Line l = InputBatches.parse(line, ++lineNo, null);
-                    texts.add(l.text());
-                    pairs.add(l.pair());
-                }
-                if (texts.size() == CHUNK || (line == null && !texts.isEmpty())) {
-                    float[][] vectors;
-                    try {
-                        vectors = embedder.embed(texts, pairs.stream().allMatch(p -> p == null) ? null : pairs);
-                    } catch (IllegalArgumentException e) {
-                        throw TokenizeCommand.withLineNumber(e, lineNo - texts.size() + 1);
+            InputBatches.forEachTexts(in, CHUNK, (texts, pairs) -> {
+                float[][] vectors = embedder.embed(texts, pairs);
+                for (float[] v : vectors) {
+                    sb.setLength(0);
+                    sb.append('[');
+                    for (int i = 0; i < v.length; i++) {
+                        if (i > 0) sb.append(',');
+                        sb.append(v[i]);
                     }
-                    for (float[] v : vectors) {
-                        sb.setLength(0);
-                        sb.append('[');
-                        for (int i = 0; i < v.length; i++) {
-                            if (i > 0) sb.append(',');
-                            sb.append(v[i]);
-                        }
-                        out.append(sb.append(']')).append('\n');
-                    }
-                    texts.clear();
-                    pairs.clear();
+                    out.append(sb.append(']')).append('\n');
                 }
-                if (line == null) break;
-            }
+            });
         }
         out.flush();
         return 0;

@@ -44,9 +44,16 @@ final class InputBatches {
 
     private InputBatches() { }
 
-    /** Texts only (embed, classify): a pre-tokenized line is refused with its line number. */
-    static void forEach(BufferedReader in, BertTokenizer tok, EncodeOptions opts, int chunk, Consumer consumer) throws IOException {
-        DataCollatorWithPadding collator = new DataCollatorWithPadding(tok);
+    /** Receives each chunk of texts, in input order; {@code pairs} is null when no line of the chunk has one. */
+    interface TextsConsumer {
+        void accept(List<String> texts, List<String> pairs) throws IOException;
+    }
+
+    /**
+     * Texts only (embed, classify), in chunks of at most {@code chunk} lines: a pre-tokenized line is
+     * refused with its line number, and an error about "batch item i" of a chunk names its stdin line.
+     */
+    static void forEachTexts(BufferedReader in, int chunk, TextsConsumer consumer) throws IOException {
         List<String> texts = new ArrayList<>(), pairs = new ArrayList<>();
         int lineNo = 0, first = 1;
         while (true) {
@@ -57,19 +64,23 @@ final class InputBatches {
                 pairs.add(l.pair());
             }
             if (texts.size() == chunk || (line == null && !texts.isEmpty())) {
-                Batch b;
                 try {
-                    b = collator.collate(tok.encodeBatch(texts, pairs.stream().allMatch(p -> p == null) ? null : pairs, opts));
+                    consumer.accept(texts, pairs.stream().allMatch(p -> p == null) ? null : pairs);
                 } catch (IllegalArgumentException e) {
                     throw TokenizeCommand.withLineNumber(e, first);
                 }
-                consumer.accept(b);
                 first = lineNo + 1;
                 texts.clear();
                 pairs.clear();
             }
             if (line == null) return;
         }
+    }
+
+    /** {@link #forEachTexts}, each chunk tokenized with {@code opts} and padded into one batch. */
+    static void forEach(BufferedReader in, BertTokenizer tok, EncodeOptions opts, int chunk, Consumer consumer) throws IOException {
+        DataCollatorWithPadding collator = new DataCollatorWithPadding(tok);
+        forEachTexts(in, chunk, (texts, pairs) -> consumer.accept(collator.collate(tok.encodeBatch(texts, pairs, opts))));
     }
 
     /**

@@ -38,6 +38,8 @@ final class VectorGemm {
     /** K block: a 6 x KC panel of A and KC x NR of B stay close to the core; C absorbs the partial sums. */
     private static final int KC = 384;
     private static final int BLOCK_MICRO_ROWS = 16;
+    /** The largest B (K x N floats, 256 KiB) {@link #slim} packs whole: it keeps all of it close to the core. */
+    private static final int SLIM_B_FLOATS = 1 << 16;
     /** Floats of packed B kept hot in L2 per panel group (512 KiB). */
     private static final int L2_B_FLOATS = 1 << 17;
     private static final float[] ZERO_BIAS = new float[NR];
@@ -92,8 +94,13 @@ final class VectorGemm {
     static void gemm(int m, int n, int k, float[] a, int aOff, int ars, int acs, float[] b, int bOff, int brs, int bcs,
                      float[] c, int cOff, int ldc, float[] bias, boolean accumulate) {
         if (m == 0 || n == 0) return;
-        if (WIDE && n <= HALF && k > 0) { // without WIDE, HALF is NR: the main kernel is already this narrow
+        if (WIDE && n <= HALF && k > 0) {
             narrow(m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, bias, accumulate);
+            return;
+        }
+        if (!WIDE && n % HALF == 0 && n % NR != 0 && bias == null && k > 0 && (long) k * n <= SLIM_B_FLOATS
+                && (!Parallel.available() || (long) m * n * k < 1 << 17)) {
+            slim(m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, accumulate);
             return;
         }
         if (bcs == 1 && n % NR == 0) {
@@ -444,5 +451,85 @@ final class VectorGemm {
             c100.intoArray(c, cOff + 10 * ldc); c101.intoArray(c, cOff + 10 * ldc + L);
             c110.intoArray(c, cOff + 11 * ldc); c111.intoArray(c, cOff + 11 * ldc + L);
         }
+    }
+
+    /**
+     * AVX2, N a multiple of two vectors but not of the 3-vector panel: one attention head's
+     * {@code q k^T} (N = the sequence, 128) and {@code P v} (N = the head, 32). The wide path would
+     * compute a last panel of 24 columns for 8 (16 for 32) and copy it out; panels of 16 with a
+     * 6 x 2-vector tile (12 accumulators, BLIS's Haswell shape) waste nothing. Serial: these run
+     * inside the per-head parallel loop. Each element is still one FMA chain over k in order.
+     */
+    private static void slim(int m, int n, int k, float[] a, int aOff, int ars, int acs, float[] b, int bOff, int brs, int bcs,
+                             float[] c, int cOff, int ldc, boolean accumulate) {
+        int panels = n / HALF;
+        // Row-major B (v in P v) is read in place, a panel being 16 columns of its rows; otherwise
+        // (k^T in q k^T) B is packed into [k][16] panels first.
+        boolean inPlace = bcs == 1;
+        float[] bp = inPlace ? b : scratch(0, panels * k * HALF);
+        int ldb = inPlace ? brs : HALF;
+        if (!inPlace) {
+            for (int p = 0; p < panels; p++) {
+                int base = p * k * HALF, j0 = p * HALF;
+                for (int j = 0; j < HALF; j++) {
+                    int src = bOff + (j0 + j) * bcs;
+                    for (int kk = 0; kk < k; kk++) bp[base + kk * HALF + j] = b[src + kk * brs];
+                }
+            }
+        }
+        float[] tile = scratch(2, SLIM_ROWS * HALF);
+        for (int p = 0; p < panels; p++) {
+            int col = p * HALF, panel = inPlace ? bOff + col : p * k * HALF;
+            for (int row = 0; row < m; row += SLIM_ROWS) {
+                int rows = Math.min(SLIM_ROWS, m - row), aAt = aOff + row * ars;
+                if (rows == SLIM_ROWS) {
+                    kernelSlim(k, a, aAt, ars, acs, rows, bp, panel, ldb, c, cOff + row * ldc + col, ldc, accumulate);
+                } else {
+                    kernelSlim(k, a, aAt, ars, acs, rows, bp, panel, ldb, tile, 0, HALF, false);
+                    merge(tile, HALF, rows, HALF, c, cOff + row * ldc + col, ldc, null, 0, accumulate);
+                }
+            }
+        }
+    }
+
+    private static final int SLIM_ROWS = 6;
+
+    /** The 6 x 2-vector register tile over all of K ({@link #slim}'s). */
+    private static void kernelSlim(int k, float[] a, int aOff, int ars, int acs, int rows, float[] bp, int bOff, int ldb,
+                                   float[] c, int cOff, int ldc, boolean accumulate) {
+        int r1 = Math.min(1, rows - 1) * ars, r2 = Math.min(2, rows - 1) * ars, r3 = Math.min(3, rows - 1) * ars;
+        int r4 = Math.min(4, rows - 1) * ars, r5 = Math.min(5, rows - 1) * ars;
+        FloatVector z = FloatVector.zero(F);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
+        for (int kk = 0, ai = aOff, bi = bOff; kk < k; kk++, ai += acs, bi += ldb) {
+            FloatVector b0 = FloatVector.fromArray(F, bp, bi), b1 = FloatVector.fromArray(F, bp, bi + L);
+            FloatVector x = FloatVector.broadcast(F, a[ai]);
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(F, a[ai + r1]);
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(F, a[ai + r2]);
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(F, a[ai + r3]);
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(F, a[ai + r4]);
+            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(F, a[ai + r5]);
+            c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
+        }
+        int o0 = cOff, o1 = o0 + ldc, o2 = o1 + ldc, o3 = o2 + ldc, o4 = o3 + ldc, o5 = o4 + ldc;
+        if (accumulate) {
+            c00 = c00.add(FloatVector.fromArray(F, c, o0)); c01 = c01.add(FloatVector.fromArray(F, c, o0 + L));
+            c10 = c10.add(FloatVector.fromArray(F, c, o1)); c11 = c11.add(FloatVector.fromArray(F, c, o1 + L));
+            c20 = c20.add(FloatVector.fromArray(F, c, o2)); c21 = c21.add(FloatVector.fromArray(F, c, o2 + L));
+            c30 = c30.add(FloatVector.fromArray(F, c, o3)); c31 = c31.add(FloatVector.fromArray(F, c, o3 + L));
+            c40 = c40.add(FloatVector.fromArray(F, c, o4)); c41 = c41.add(FloatVector.fromArray(F, c, o4 + L));
+            c50 = c50.add(FloatVector.fromArray(F, c, o5)); c51 = c51.add(FloatVector.fromArray(F, c, o5 + L));
+        }
+        c00.intoArray(c, o0); c01.intoArray(c, o0 + L);
+        c10.intoArray(c, o1); c11.intoArray(c, o1 + L);
+        c20.intoArray(c, o2); c21.intoArray(c, o2 + L);
+        c30.intoArray(c, o3); c31.intoArray(c, o3 + L);
+        c40.intoArray(c, o4); c41.intoArray(c, o4 + L);
+        c50.intoArray(c, o5); c51.intoArray(c, o5 + L);
     }
 }

@@ -72,8 +72,21 @@ class KernelsTest {
 
     @Test
     void stridedGemmMatchesScalarInEveryLayout() {
-        Random r = new Random(7);
-        for (int[] s : GEMM_SHAPES) {
+        checkEveryLayout(GEMM_SHAPES, new Random(7), false);
+    }
+
+    /**
+     * Attention's GEMMs run inside the per-head parallel region, where the kernels take their serial
+     * paths (on AVX2, panels of two vectors for N = 32 or 128): the same check there, in every layout.
+     */
+    @Test
+    void attentionShapedGemmMatchesScalarInsideAParallelRegion() {
+        int[][] shapes = {{128, 128, 32}, {128, 32, 128}, {77, 32, 77}, {5, 16, 3}, {13, 48, 20}, {512, 32, 512}, {31, 64, 64}};
+        checkEveryLayout(shapes, new Random(8), true);
+    }
+
+    private void checkEveryLayout(int[][] shapes, Random r, boolean insideRegion) {
+        for (int[] s : shapes) {
             int m = s[0], n = s[1], k = s[2];
             for (int layout = 0; layout < 4; layout++) {
                 boolean aT = (layout & 1) != 0, bT = (layout & 2) != 0;
@@ -83,8 +96,18 @@ class KernelsTest {
                 for (boolean acc : new boolean[] {false, true}) {
                     float[] c1 = rand(r, 1 + m * ldc), c2 = c1.clone();
                     ref.gemm(m, n, k, a, 3, ars, acs, b, 5, brs, bcs, c1, 1, ldc, acc);
-                    fast.gemm(m, n, k, a, 3, ars, acs, b, 5, brs, bcs, c2, 1, ldc, acc);
                     String at = "m=" + m + " n=" + n + " k=" + k + " aT=" + aT + " bT=" + bT + " acc=" + acc;
+                    if (insideRegion) {
+                        boolean[] serial = new boolean[1];
+                        Parallel.forEach(2, i -> {
+                            if (i != 0) return;
+                            serial[0] = !Parallel.available();
+                            fast.gemm(m, n, k, a, 3, ars, acs, b, 5, brs, bcs, c2, 1, ldc, acc);
+                        });
+                        assertTrue(serial[0], "ran inside the region: " + at);
+                    } else {
+                        fast.gemm(m, n, k, a, 3, ars, acs, b, 5, brs, bcs, c2, 1, ldc, acc);
+                    }
                     for (int i = 0; i < c1.length; i++) assertEquals(c1[i], c2[i], 1e-5f * Math.sqrt(k) * 4, at + " i=" + i);
                 }
             }
