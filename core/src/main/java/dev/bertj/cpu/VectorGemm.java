@@ -148,7 +148,9 @@ final class VectorGemm {
             Parallel.forEach(tasks, i -> block(m, n, k, a, aOff, ars, acs, bp, bOff, panelStride, ldb, c, cOff, ldc, bias, accumulate, gelu,
                     microRows * i / tasks, microRows * (i + 1) / tasks, 0, panels));
         } else {
-            int tasks = Math.min(t, panels);
+            // As with rows, several slices per thread, taken as threads free up: at batch 1 a
+            // static half each left one core waiting whenever the other was preempted.
+            int tasks = Math.min(4 * t, panels);
             Parallel.forEach(tasks, i -> block(m, n, k, a, aOff, ars, acs, bp, bOff, panelStride, ldb, c, cOff, ldc, bias, accumulate, gelu,
                     0, microRows, panels * i / tasks, panels * (i + 1) / tasks));
         }
