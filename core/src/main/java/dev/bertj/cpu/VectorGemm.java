@@ -40,6 +40,8 @@ final class VectorGemm {
     private static final int BLOCK_MICRO_ROWS = 16;
     /** The largest B (K x N floats, 256 KiB) {@link #slim} packs whole: it keeps all of it close to the core. */
     private static final int SLIM_B_FLOATS = 1 << 16;
+    /** From this many rows of A on, a row-major B is copied into panels rather than read in place. */
+    private static final int PACK_B_ROWS = 1024;
     /** Floats of packed B kept hot in L2 per panel group (512 KiB). */
     private static final int L2_B_FLOATS = 1 << 17;
     private static final float[] ZERO_BIAS = new float[NR];
@@ -103,9 +105,10 @@ final class VectorGemm {
             slim(m, n, k, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, ldc, accumulate);
             return;
         }
-        if (bcs == 1 && n % NR == 0) {
+        if (bcs == 1 && n % NR == 0 && m < PACK_B_ROWS) {
             // Row-major B whose rows are whole panels (x in dW = dy^T x): read it in place, as
-            // panels with row stride brs, instead of copying it.
+            // panels with row stride brs, instead of copying it. With many rows of A (dx = dy W at
+            // 32 x 128 tokens) the copy pays for itself: contiguous panels ran 15-20% faster.
             run(m, n, k, a, aOff, ars, acs, b, bOff, NR, brs, c, cOff, ldc, bias, accumulate, false);
             return;
         }
@@ -132,12 +135,38 @@ final class VectorGemm {
             }
             return;
         }
-        int microRows = (m + MR - 1) / MR, panels = panels(n);
+        int microRows = (m + MR - 1) / MR;
         int t = Parallel.available() ? Parallel.threads() : 1;
         // Enough FLOPs to pay for a hand-off (~a few us)?
         if ((long) m * n * k < 1 << 17) t = 1;
+        if (t == 1 || acs == 1) {
+            split(t, m, n, k, a, aOff, ars, acs, null, bp, bOff, panelStride, ldb, c, cOff, ldc, bias, accumulate, gelu);
+            return;
+        }
+        // A read down its columns (dW = dy^T x) is copied into [kc][MR] micro-panels once per K block
+        // for all tasks: each task packing what it reads repeated the copy in every slice of panels.
+        int kcMax = Math.min(KC, k);
+        float[] ap = scratch(1, microRows * MR * kcMax);
+        for (int k0 = 0; k0 < k; k0 += KC) {
+            int kc = Math.min(KC, k - k0), from = k0;
+            int slices = Math.min(microRows, 4 * t);
+            Parallel.forEach(slices, i -> packA(a, aOff, ars, acs, m, microRows * i / slices, microRows * (i + 1) / slices, from, kc, ap,
+                    microRows * i / slices * MR * kc));
+            // Later K blocks add to what the first one stored (which carried the bias).
+            split(t, m, n, kc, a, 0, 0, 0, ap, bp, bOff + k0 * ldb, panelStride, ldb, c, cOff, ldc,
+                    k0 == 0 ? bias : null, accumulate || k0 > 0, gelu && k0 + kc == k);
+        }
+    }
+
+    /**
+     * Spreads a GEMM over {@code t} threads by rows or by panels of B. With {@code ap} non-null, A is
+     * already packed ({@code k <= KC}): micro-row {@code mr}'s panel starts at {@code ap[mr * MR * k]}.
+     */
+    private static void split(int t, int m, int n, int k, float[] a, int aOff, int ars, int acs, float[] ap, float[] bp, int bOff,
+                              int panelStride, int ldb, float[] c, int cOff, int ldc, float[] bias, boolean accumulate, boolean gelu) {
+        int microRows = (m + MR - 1) / MR, panels = panels(n);
         if (t == 1) {
-            block(m, n, k, a, aOff, ars, acs, bp, bOff, panelStride, ldb, c, cOff, ldc, bias, accumulate, gelu, 0, microRows, 0, panels);
+            block(m, n, k, a, aOff, ars, acs, ap, bp, bOff, panelStride, ldb, c, cOff, ldc, bias, accumulate, gelu, 0, microRows, 0, panels);
         } else if (microRows >= 4 * t && (m >= n || panels < 2 * t)) {
             // Splitting rows, each thread streams all of B and its share of A; splitting panels,
             // all of A and its share of B. Rows win when A is the larger (M >= N): batch 32 x 128.
@@ -145,30 +174,31 @@ final class VectorGemm {
             // Several blocks of rows per thread, handed out as threads free up: a core that is
             // slowed (by the OS, a neighbour) no longer holds the others at the join.
             int tasks = Math.max(t, Math.min(microRows / BLOCK_MICRO_ROWS, 4 * t));
-            Parallel.forEach(tasks, i -> block(m, n, k, a, aOff, ars, acs, bp, bOff, panelStride, ldb, c, cOff, ldc, bias, accumulate, gelu,
+            Parallel.forEach(tasks, i -> block(m, n, k, a, aOff, ars, acs, ap, bp, bOff, panelStride, ldb, c, cOff, ldc, bias, accumulate, gelu,
                     microRows * i / tasks, microRows * (i + 1) / tasks, 0, panels));
         } else {
             // As with rows, several slices per thread, taken as threads free up: at batch 1 a
             // static half each left one core waiting whenever the other was preempted.
             int tasks = Math.min(4 * t, panels);
-            Parallel.forEach(tasks, i -> block(m, n, k, a, aOff, ars, acs, bp, bOff, panelStride, ldb, c, cOff, ldc, bias, accumulate, gelu,
+            Parallel.forEach(tasks, i -> block(m, n, k, a, aOff, ars, acs, ap, bp, bOff, panelStride, ldb, c, cOff, ldc, bias, accumulate, gelu,
                     0, microRows, panels * i / tasks, panels * (i + 1) / tasks));
         }
     }
 
     /** Micro-rows {@code [mr0, mr1)} by panels {@code [p0, p1)}: one task's share. */
-    private static void block(int m, int n, int k, float[] a, int aOff, int ars, int acs, float[] bp, int bBase, int panelStride, int ldb,
-                              float[] c, int cOff, int ldc, float[] bias, boolean accumulate, boolean gelu,
+    private static void block(int m, int n, int k, float[] a, int aOff, int ars, int acs, float[] shared, float[] bp, int bBase, int panelStride,
+                              int ldb, float[] c, int cOff, int ldc, float[] bias, boolean accumulate, boolean gelu,
                               int mr0, int mr1, int p0, int p1) {
         if (mr0 >= mr1 || p0 >= p1) return;
         float[] tile = scratch(2, MR * NR);
         // A read down its columns (dW = dy^T x) would touch a cache line per k for six floats:
-        // copy each K block of this task's rows into [k][MR] micro-panels first.
-        boolean packA = acs != 1;
-        float[] ap = packA ? scratch(1, (mr1 - mr0) * MR * Math.min(KC, k)) : null;
+        // copy each K block of this task's rows into [k][MR] micro-panels first (unless the caller did).
+        boolean packA = shared != null || acs != 1;
+        float[] ap = shared != null ? shared : packA ? scratch(1, (mr1 - mr0) * MR * Math.min(KC, k)) : null;
+        int apRow0 = shared != null ? 0 : mr0;
         for (int k0 = 0; k0 < k; k0 += KC) {
             int kc = Math.min(KC, k - k0);
-            if (packA) packA(a, aOff, ars, acs, m, mr0, mr1, k0, kc, ap);
+            if (packA && shared == null) packA(a, aOff, ars, acs, m, mr0, mr1, k0, kc, ap, 0);
             // Later K blocks add to what the first one stored (which carried the bias).
             boolean acc = accumulate || k0 > 0;
             float[] bs = bias == null || k0 > 0 ? null : bias;
@@ -183,7 +213,7 @@ final class VectorGemm {
                         for (int mr = b0; mr < b1; mr++) {
                             int row = mr * MR;
                             float[] aa = packA ? ap : a;
-                            int aAt = packA ? (mr - mr0) * MR * kc : aOff + row * ars + k0 * acs;
+                            int aAt = packA ? (mr - apRow0) * MR * kc : aOff + row * ars + k0 * acs;
                             int rs = packA ? 1 : ars, cs = packA ? MR : acs;
                             if (fullCols && row + MR <= m) {
                                 tile(kc, aa, aAt, rs, cs, MR, bp, bOff, ldb, c, cOff + row * ldc + col, ldc,
@@ -203,10 +233,10 @@ final class VectorGemm {
         }
     }
 
-    /** Rows {@code [mr0 * MR, mr1 * MR)}, columns {@code [k0, k0 + kc)} of A into zero-padded [kc][MR] micro-panels. */
-    private static void packA(float[] a, int aOff, int ars, int acs, int m, int mr0, int mr1, int k0, int kc, float[] dst) {
+    /** Rows {@code [mr0 * MR, mr1 * MR)}, columns {@code [k0, k0 + kc)} of A into zero-padded [kc][MR] micro-panels from {@code dst[dstOff]}. */
+    private static void packA(float[] a, int aOff, int ars, int acs, int m, int mr0, int mr1, int k0, int kc, float[] dst, int dstOff) {
         for (int mr = mr0; mr < mr1; mr++) {
-            int base = (mr - mr0) * MR * kc, row = mr * MR, valid = Math.min(MR, m - row);
+            int base = dstOff + (mr - mr0) * MR * kc, row = mr * MR, valid = Math.min(MR, m - row);
             for (int kk = 0; kk < kc; kk++) {
                 int src = aOff + row * ars + (k0 + kk) * acs, d = base + kk * MR;
                 for (int r = 0; r < valid; r++) dst[d + r] = a[src + r * ars];
