@@ -213,11 +213,12 @@ public final class CpuBackend implements Backend {
         float[] x = a(xb), dy = a(dyb), dx = a(dxb), dW = a(dWb), db = a(dbb);
         if (dx != null) k.gemm(rows, in, out, dy, dyOff, ldy, 1, l.weight().data(), 0, in, 1, dx, 0, in, accumulateDx);
         k.gemm(out, in, rows, dy, dyOff, 1, ldy, x, 0, in, 1, dW, 0, in, true);
-        // db += 1^T dy: a one-row GEMM whose A is the constant 1 (both strides 0).
-        if (db != null) k.gemm(1, out, rows, ONE, 0, 0, 0, dy, dyOff, ldy, 1, db, 0, out, true);
+        // db += 1^T dy: column sums, in column slices over the pool (as a one-row GEMM it ran at a
+        // quarter of a 4-row tile and cost ~1.5% of a training step).
+        if (db != null) {
+            Parallel.forSlices(out, 64, (i, from, to) -> k.addColumnSums(dy, dyOff + from, rows, to - from, ldy, db, from));
+        }
     }
-
-    private static final float[] ONE = {1f};
 
     @Override
     public void activation(Activation act, Buf x, int n) {

@@ -36,6 +36,12 @@ public interface Kernels {
               float[] c, int cOff, int ldc, boolean accumulate);
 
     /**
+     * {@code out[outOff + j] += sum_r x[off + r * ld + j]} for {@code j < cols}, summing each column's
+     * {@code rows} values from 0 in row order (a Linear's bias gradient: {@code db += 1^T dy}).
+     */
+    void addColumnSums(float[] x, int off, int rows, int cols, int ld, float[] out, int outOff);
+
+    /**
      * Softmax in place over {@code x[off, off + n)} of {@code z_i = x_i * scale + mask_i} ({@code mask}
      * additive, e.g. 0 or {@code -Float.MAX_VALUE} as HF's padding mask; may be null).
      */

@@ -58,6 +58,15 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void addColumnSums(float[] x, int off, int rows, int cols, int ld, float[] out, int outOff) {
+        for (int j = 0; j < cols; j++) {
+            float s = 0f;
+            for (int r = 0; r < rows; r++) s += x[off + r * ld + j];
+            out[outOff + j] += s;
+        }
+    }
+
+    @Override
     public void softmax(float[] x, int off, int n, float scale, float[] mask, int maskOff) {
         float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < n; i++) {

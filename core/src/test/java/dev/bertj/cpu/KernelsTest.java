@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.Random;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -110,6 +111,26 @@ class KernelsTest {
                     }
                     for (int i = 0; i < c1.length; i++) assertEquals(c1[i], c2[i], 1e-5f * Math.sqrt(k) * 4, at + " i=" + i);
                 }
+            }
+        }
+    }
+
+    @Test
+    void columnSumsEqualScalarBitForBit() {
+        Random r = new Random(9);
+        for (int[] s : new int[][] {{1, 1}, {3, 7}, {17, 8}, {5, 33}, {4096, 384}, {130, 67}, {2, 200}}) {
+            int rows = s[0], cols = s[1], ld = cols + 5;
+            float[] x = rand(r, 2 + rows * ld), out1 = rand(r, cols + 3), out2 = out1.clone();
+            ref.addColumnSums(x, 2, rows, cols, ld, out1, 3);
+            fast.addColumnSums(x, 2, rows, cols, ld, out2, 3);
+            assertArrayEquals(out1, out2, rows + " x " + cols);
+            // And the definition, in double: the column's sum added to what was there.
+            float[] before = out1.clone();
+            ref.addColumnSums(x, 2, rows, cols, ld, before, 3);
+            for (int j = 0; j < cols; j++) {
+                double sum = 0;
+                for (int i = 0; i < rows; i++) sum += x[2 + i * ld + j];
+                assertEquals(out1[3 + j] + sum, before[3 + j], 1e-4 * Math.max(1, rows / 64.0), "column " + j);
             }
         }
     }
