@@ -12,6 +12,8 @@
 # core/target/fuzz-findings/<Class>.<method>/crash-*: copy each into
 # core/src/test/resources/dev/bertj/fuzz/<Class>Inputs/<method>/ once fixed, so it runs in every build.
 # libFuzzer's last line "Done N runs in S second(s)" gives the count reported in bench/results/fuzz-*.txt.
+# Do not pause a campaign (SIGSTOP) or starve it behind higher-priority work: -timeout counts wall time, so the
+# input in flight is then reported as a timeout. Replay a timeout-* file alone before calling it a finding.
 set -euo pipefail
 cd "$(dirname "$0")/../core"
 class="$1" method="$2" runs="${3:-1000000}" seconds="${4:-14400}"
