@@ -30,19 +30,54 @@ public interface Backend extends Memory, LayerOps, OptimizerOps, AutoCloseable {
      */
     @Override
     default void attentionPacked(int heads, int headDim, int[] offsets, Buf qkv, Buf context) {
-        int batch = offsets.length - 1, hidden = heads * headDim, seq = 0;
-        for (int b = 0; b < batch; b++) seq = Math.max(seq, offsets[b + 1] - offsets[b]);
-        int[] mask = new int[batch * seq];
-        Buf paddedQkv = zeros(batch * seq * 3 * hidden), paddedContext = floats(batch * seq * hidden);
-        for (int b = 0; b < batch; b++) {
-            int len = offsets[b + 1] - offsets[b];
-            java.util.Arrays.fill(mask, b * seq, b * seq + len, 1);
-            copyRows(qkv, offsets[b] * 3 * hidden, 0, paddedQkv, b * seq * 3 * hidden, 0, 1, len * 3 * hidden, false);
-        }
-        attention(new AttentionShape(batch, seq, heads, headDim), paddedQkv, mask, paddedContext, null, 0f, 0, 0, null);
-        for (int b = 0; b < batch; b++) {
-            int len = offsets[b + 1] - offsets[b];
-            copyRows(paddedContext, b * seq * hidden, 0, context, offsets[b] * hidden, 0, 1, len * hidden, false);
+        int seq = 0;
+        for (int b = 0; b + 1 < offsets.length; b++) seq = Math.max(seq, offsets[b + 1] - offsets[b]);
+        attentionPackedTrain(new AttentionShape(offsets.length - 1, seq, heads, headDim), offsets, qkv, context, null, 0f, 0, 0, null);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>This default pads the rows to {@code s.seq()} (zeros, so no stale value can turn the masked
+     * scores into NaN), runs {@link #attention} with the padding mask and packs the context again.
+     */
+    @Override
+    default void attentionPackedTrain(AttentionShape s, int[] offsets, Buf qkv, Buf context, Buf probs, float p, long seed, long site, Mask keep) {
+        int hidden = s.hidden(), rows = s.batch() * s.seq();
+        Buf paddedQkv = zeros(rows * 3 * hidden), paddedContext = floats(rows * hidden);
+        packedRows(offsets, s.seq(), 3 * hidden, qkv, paddedQkv, true);
+        attention(s, paddedQkv, paddingMask(offsets, s.seq()), paddedContext, probs, p, seed, site, keep);
+        packedRows(offsets, s.seq(), hidden, paddedContext, context, false);
+        Arena.free(paddedContext);
+        Arena.free(paddedQkv);
+    }
+
+    /** {@inheritDoc} <p>This default pads, runs {@link #attentionBackward} and packs dqkv again. */
+    @Override
+    default void attentionPackedBackward(AttentionShape s, int[] offsets, Buf qkv, Buf probs, Mask keep, float p, Buf dContext, Buf dqkv) {
+        int hidden = s.hidden(), rows = s.batch() * s.seq();
+        Buf paddedQkv = zeros(rows * 3 * hidden), paddedContext = zeros(rows * hidden), paddedDqkv = floats(rows * 3 * hidden);
+        packedRows(offsets, s.seq(), 3 * hidden, qkv, paddedQkv, true);
+        packedRows(offsets, s.seq(), hidden, dContext, paddedContext, true);
+        attentionBackward(s, paddedQkv, probs, keep, p, paddedContext, paddedDqkv);
+        packedRows(offsets, s.seq(), 3 * hidden, paddedDqkv, dqkv, false);
+        Arena.free(paddedDqkv);
+        Arena.free(paddedContext);
+        Arena.free(paddedQkv);
+    }
+
+    /** HF's 0/1 mask of the right-padded batch that {@code offsets} packs, at length {@code seq}. */
+    private static int[] paddingMask(int[] offsets, int seq) {
+        int[] mask = new int[(offsets.length - 1) * seq];
+        for (int b = 0; b + 1 < offsets.length; b++) java.util.Arrays.fill(mask, b * seq, b * seq + offsets[b + 1] - offsets[b], 1);
+        return mask;
+    }
+
+    /** Copies each sequence's rows of {@code width} from packed to padded ({@code toPadded}) or back. */
+    private void packedRows(int[] offsets, int seq, int width, Buf from, Buf to, boolean toPadded) {
+        for (int b = 0; b + 1 < offsets.length; b++) {
+            int n = (offsets[b + 1] - offsets[b]) * width, packed = offsets[b] * width, padded = b * seq * width;
+            copyRows(from, toPadded ? packed : padded, 0, to, toPadded ? padded : packed, 0, 1, n, false);
         }
     }
 

@@ -98,6 +98,18 @@ public interface LayerOps {
     /** Attention backward: {@code dqkv} ({@code [B*S, 3H]}, overwritten) from {@code dContext}, given forward's probs and keep. */
     void attentionBackward(AttentionShape s, Buf qkv, Buf probs, Mask keep, float p, Buf dContext, Buf dqkv);
 
+    /**
+     * Training attention on packed rows: {@link #attentionPacked}'s layout ({@code qkv} [T, 3H],
+     * {@code context} [T, H], sequence b in rows {@code [offsets[b], offsets[b + 1])}) with
+     * {@link #attention}'s probabilities and dropout, as if on the padded batch of {@code s}: {@code probs}
+     * is {@code [B, heads, S, S]} with only each sequence's {@code len x len} block written, and dropout
+     * keeps the padded tensor's element (b, head, query, key) exactly when the padded pass would.
+     */
+    void attentionPackedTrain(AttentionShape s, int[] offsets, Buf qkv, Buf context, Buf probs, float p, long seed, long site, Mask keep);
+
+    /** Backward of {@link #attentionPackedTrain}: {@code dqkv} ([T, 3H], overwritten) from {@code dContext} ([T, H]). */
+    void attentionPackedBackward(AttentionShape s, int[] offsets, Buf qkv, Buf probs, Mask keep, float p, Buf dContext, Buf dqkv);
+
     /** Mean of each row's real tokens ({@code mask} 1; null for all): {@code [B, H]} from {@code [B*S, H]}. */
     void meanPool(Buf hidden, int[] mask, int batch, int seq, int h, Buf out);
 

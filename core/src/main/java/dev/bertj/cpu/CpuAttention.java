@@ -3,9 +3,16 @@ package dev.bertj.cpu;
 import dev.bertj.backend.LayerOps.AttentionShape;
 
 /**
- * The CPU's attention: per (batch row, head), two GEMMs on strided views of the q|k|v rows with the
- * masked softmax between them, heads spread over the worker pool. The math is in
+ * The CPU's attention: per (sequence, head), two GEMMs on strided views of the q|k|v rows with the
+ * softmax between them, heads spread over the worker pool. The math is in
  * {@code dev.bertj.model.BertSelfAttention}'s comment.
+ *
+ * <p>A padded batch and a packed one ({@code offsets}, padding-free) run the same per-head code: a
+ * sequence is its first row {@code r0} and length {@code len} (the padded batch's rows are
+ * {@code b * S} and {@code S}, with HF's mask; the packed one's {@code offsets[b]} and its true length,
+ * with none). In training the probabilities keep the padded layout {@code [B, heads, S, S]} (row
+ * stride S) in both, so dropout draws the same mask element for the same (sequence, head, query, key)
+ * whether the batch was packed or not.
  */
 final class CpuAttention {
     private final Kernels k;
@@ -32,64 +39,82 @@ final class CpuAttention {
         return m;
     }
 
-    /** {@code scores = q_h k_h^T}, then the masked, scaled softmax, for one (batch row, head) into {@code p[po...]}. */
-    private void probabilities(AttentionShape s, float[] qkv, float[] maskAdd, int b, int h, float[] p, int po) {
-        int hidden = s.hidden(), ld = 3 * hidden, seq = s.seq(), d = s.headDim(), row0 = b * seq * ld;
-        k.gemm(seq, seq, d, qkv, row0 + h * d, ld, 1, qkv, row0 + hidden + h * d, 1, ld, p, po, seq, false);
+    /** Where one (sequence, head) lies: first row, length, and its probability block (offset, row stride). */
+    private record Head(int r0, int len, int h, int po, int ldp) { }
+
+    /** Head {@code bh} of a padded batch ({@code offsets} null) or a packed one, probabilities in [B, heads, S, S]. */
+    private static Head head(int[] offsets, int seq, int heads, int b, int h) {
+        int po = (b * heads + h) * seq * seq;
+        return offsets == null ? new Head(b * seq, seq, h, po, seq) : new Head(offsets[b], offsets[b + 1] - offsets[b], h, po, seq);
+    }
+
+    /** {@code P = softmax(q_h k_h^T / sqrt(d) + mask)} for one head into {@code p[po...]} (row stride {@code ldp}). */
+    private void probabilities(int hidden, int d, Head x, float[] qkv, float[] maskAdd, float[] p, int po, int ldp) {
+        int ld = 3 * hidden, c0 = x.r0 * ld + x.h * d;
+        k.gemm(x.len, x.len, d, qkv, c0, ld, 1, qkv, c0 + hidden, 1, ld, p, po, ldp, false);
         float scale = (float) (1.0 / Math.sqrt(d));
-        for (int t = 0; t < seq; t++) k.softmax(p, po + t * seq, seq, scale, maskAdd, b * seq);
+        for (int t = 0; t < x.len; t++) k.softmax(p, po + t * ldp, x.len, scale, maskAdd, x.r0);
     }
 
-    /** {@code context_h = P v_h}: [S, S] x [S, d] into the head's columns of {@code context}. */
-    private void context(AttentionShape s, float[] qkv, float[] p, int po, int b, int h, float[] context) {
-        int hidden = s.hidden(), ld = 3 * hidden, seq = s.seq(), d = s.headDim();
-        k.gemm(seq, d, seq, p, po, seq, 1, qkv, b * seq * ld + 2 * hidden + h * d, ld, 1,
-                context, b * seq * hidden + h * d, hidden, false);
+    /** {@code context_h = P v_h}: [len, len] x [len, d] into the head's columns of {@code context}. */
+    private void context(int hidden, int d, Head x, float[] qkv, float[] p, int po, int ldp, float[] context) {
+        int ld = 3 * hidden;
+        k.gemm(x.len, d, x.len, p, po, ldp, 1, qkv, x.r0 * ld + 2 * hidden + x.h * d, ld, 1,
+                context, x.r0 * hidden + x.h * d, hidden, false);
     }
 
+    /** Padded attention with HF's mask (see {@code LayerOps.attention}). */
     void forward(AttentionShape s, float[] qkv, int[] mask, float[] context, float[] probs, float p, long seed, long site, boolean[] keep) {
-        float[] maskAdd = additiveMask(mask, s.batch() * s.seq());
-        int heads = s.heads(), n = s.seq() * s.seq();
-        if (p <= 0f) {
-            Parallel.forEach(s.batch() * heads, bh -> {
-                int b = bh / heads, h = bh % heads;
-                float[] pr = probs != null ? probs : scratch(n);
-                int po = probs != null ? bh * n : 0;
-                probabilities(s, qkv, maskAdd, b, h, pr, po);
-                context(s, qkv, pr, po, b, h, context);
-            });
-            return;
-        }
-        // Backward needs the probabilities before dropout, so each head drops a copy in scratch (its
-        // block of the mask is what dropping the whole [B, heads, S, S] tensor would give).
+        forward(s, null, qkv, additiveMask(mask, s.batch() * s.seq()), context, probs, p, seed, site, keep);
+    }
+
+    /** Training attention on packed rows (see {@code LayerOps.attentionPackedTrain}). */
+    void forwardPacked(AttentionShape s, int[] offsets, float[] qkv, float[] context, float[] probs, float p, long seed, long site, boolean[] keep) {
+        forward(s, offsets, qkv, null, context, probs, p, seed, site, keep);
+    }
+
+    private void forward(AttentionShape s, int[] offsets, float[] qkv, float[] maskAdd, float[] context, float[] probs, float p, long seed, long site,
+                         boolean[] keep) {
+        int heads = s.heads(), d = s.headDim(), hidden = s.hidden(), seq = s.seq();
         Parallel.forEach(s.batch() * heads, bh -> {
-            int b = bh / heads, h = bh % heads, po = bh * n;
-            probabilities(s, qkv, maskAdd, b, h, probs, po);
-            float[] pr = scratch(n);
-            System.arraycopy(probs, po, pr, 0, n);
-            CpuDropout.forwardRange(k, pr, 0, n, p, seed, site, keep, po);
-            context(s, qkv, pr, 0, b, h, context);
+            Head x = head(offsets, seq, heads, bh / heads, bh % heads);
+            if (probs == null) {
+                float[] pr = scratch(x.len * x.len);
+                probabilities(hidden, d, x, qkv, maskAdd, pr, 0, x.len);
+                context(hidden, d, x, qkv, pr, 0, x.len, context);
+                return;
+            }
+            probabilities(hidden, d, x, qkv, maskAdd, probs, x.po, x.ldp);
+            if (p <= 0f) {
+                context(hidden, d, x, qkv, probs, x.po, x.ldp, context);
+                return;
+            }
+            // Backward needs the probabilities before dropout, so each head drops a copy in scratch, row by
+            // row as elements [po + t * S, ...) of the site's mask: what dropping the whole tensor would give.
+            float[] pr = scratch(x.len * x.len);
+            for (int t = 0; t < x.len; t++) {
+                System.arraycopy(probs, x.po + t * x.ldp, pr, t * x.len, x.len);
+                CpuDropout.forwardRange(k, pr, t * x.len, x.len, p, seed, site, keep, x.po + t * x.ldp);
+            }
+            context(hidden, d, x, qkv, pr, 0, x.len, context);
         });
     }
 
     /**
-     * Padding-free attention (see {@code LayerOps.attentionPacked}): per (sequence, head), the same two
-     * GEMMs and row softmax on the sequence's own rows, so a text of length L costs L^2, not S^2, and
-     * needs no mask. (Not blocked by query rows: the GEMM packs K^T and V on each call, which for a head
-     * of 32 costs as much as a 64-row block's products.) Longest sequences first, so the short tasks fill
-     * the cores at the end.
+     * Padding-free inference attention (see {@code LayerOps.attentionPacked}): per (sequence, head), the
+     * same two GEMMs and row softmax on the sequence's own rows, so a text of length L costs L^2, not
+     * S^2, and needs no mask. (Not blocked by query rows: the GEMM packs K^T and V on each call, which
+     * for a head of 32 costs as much as a 64-row block's products.) Longest sequences first, so the
+     * short tasks fill the cores at the end.
      */
     void forwardPacked(int heads, int headDim, int[] offsets, float[] qkv, float[] context) {
-        int batch = offsets.length - 1, hidden = heads * headDim, ld = 3 * hidden;
-        float scale = (float) (1.0 / Math.sqrt(headDim));
+        int batch = offsets.length - 1, hidden = heads * headDim;
         int[] order = byLengthDescending(offsets);
         Parallel.forEach(batch * heads, t -> {
-            int b = order[t / heads], h = t % heads, r0 = offsets[b], len = offsets[b + 1] - r0, c0 = r0 * ld + h * headDim;
-            float[] p = scratch(len * len);
-            // scores = q_h k_h^T;  P = softmax(scores / sqrt(d)) per row;  context_h = P v_h
-            k.gemm(len, len, headDim, qkv, c0, ld, 1, qkv, c0 + hidden, 1, ld, p, 0, len, false);
-            for (int i = 0; i < len; i++) k.softmax(p, i * len, len, scale, null, 0);
-            k.gemm(len, headDim, len, p, 0, len, 1, qkv, c0 + 2 * hidden, ld, 1, context, r0 * hidden + h * headDim, hidden, false);
+            Head x = head(offsets, 0, heads, order[t / heads], t % heads);
+            float[] p = scratch(x.len * x.len);
+            probabilities(hidden, headDim, x, qkv, null, p, 0, x.len);
+            context(hidden, headDim, x, qkv, p, 0, x.len, context);
         });
     }
 
@@ -105,40 +130,48 @@ final class CpuAttention {
         return order;
     }
 
+    /** Padded attention backward (see {@code LayerOps.attentionBackward}). */
+    void backward(AttentionShape s, float[] qkv, float[] probs, boolean[] keep, float p, float[] dContext, float[] dqkv) {
+        backward(s, null, qkv, probs, keep, p, dContext, dqkv);
+    }
+
     /**
-     * Per (batch row, head), as GEMMs on strided views:
+     * Per (sequence, head), as GEMMs on strided views, {@code offsets} null for a padded batch:
      * {@code dP' = dctx v^T; dv = P'^T dctx; dS = P * (dP - rowsum(P * dP)) / sqrt(d); dq = dS k; dk = dS^T q}.
      */
-    void backward(AttentionShape s, float[] qkv, float[] probs, boolean[] keep, float p, float[] dContext, float[] dqkv) {
+    void backward(AttentionShape s, int[] offsets, float[] qkv, float[] probs, boolean[] keep, float p, float[] dContext, float[] dqkv) {
         int heads = s.heads(), headDim = s.headDim(), hidden = s.hidden(), ld = 3 * hidden, seq = s.seq();
         float scale = (float) (1.0 / Math.sqrt(headDim));
         float keepScale = 1f / (1f - p);
         Parallel.forEach(s.batch() * heads, bh -> {
-            int b = bh / heads, h = bh % heads, po = bh * seq * seq;
-            int row0 = b * seq * ld, q0 = row0 + h * headDim, k0 = q0 + hidden, v0 = q0 + 2 * hidden;
-            int ctx0 = b * seq * hidden + h * headDim;
-            float[] dp = scratch(2 * seq * seq);
-            int pd = seq * seq;
+            Head x = head(offsets, seq, heads, bh / heads, bh % heads);
+            int len = x.len, po = x.po, ldp = x.ldp;
+            int q0 = x.r0 * ld + x.h * headDim, k0 = q0 + hidden, v0 = q0 + 2 * hidden, ctx0 = x.r0 * hidden + x.h * headDim;
+            float[] dp = scratch(2 * len * len);
+            int pd = len * len;
             // P' (the dropped probabilities) into the second half of the scratch.
-            for (int i = 0; i < seq * seq; i++) {
-                float pr = probs[po + i];
-                dp[pd + i] = keep == null ? pr : (keep[po + i] ? pr * keepScale : 0f);
-            }
-            k.gemm(seq, headDim, seq, dp, pd, 1, seq, dContext, ctx0, hidden, 1, dqkv, v0, ld, false);
-            k.gemm(seq, seq, headDim, dContext, ctx0, hidden, 1, qkv, v0, 1, ld, dp, 0, seq, false);
-            for (int t = 0; t < seq; t++) {
-                int o = t * seq;
-                double dot = 0;
-                for (int u = 0; u < seq; u++) {
-                    float d = dp[o + u];
-                    if (keep != null) d = keep[po + o + u] ? d * keepScale : 0f;
-                    dp[o + u] = d;
-                    dot += probs[po + o + u] * d;
+            for (int t = 0; t < len; t++) {
+                for (int u = 0; u < len; u++) {
+                    int i = po + t * ldp + u;
+                    float pr = probs[i];
+                    dp[pd + t * len + u] = keep == null ? pr : (keep[i] ? pr * keepScale : 0f);
                 }
-                for (int u = 0; u < seq; u++) dp[o + u] = probs[po + o + u] * (dp[o + u] - (float) dot) * scale;
             }
-            k.gemm(seq, headDim, seq, dp, 0, seq, 1, qkv, k0, ld, 1, dqkv, q0, ld, false);
-            k.gemm(seq, headDim, seq, dp, 0, 1, seq, qkv, q0, ld, 1, dqkv, k0, ld, false);
+            k.gemm(len, headDim, len, dp, pd, 1, len, dContext, ctx0, hidden, 1, dqkv, v0, ld, false);
+            k.gemm(len, len, headDim, dContext, ctx0, hidden, 1, qkv, v0, 1, ld, dp, 0, len, false);
+            for (int t = 0; t < len; t++) {
+                int o = t * len, io = po + t * ldp;
+                double dot = 0;
+                for (int u = 0; u < len; u++) {
+                    float d = dp[o + u];
+                    if (keep != null) d = keep[io + u] ? d * keepScale : 0f;
+                    dp[o + u] = d;
+                    dot += probs[io + u] * d;
+                }
+                for (int u = 0; u < len; u++) dp[o + u] = probs[io + u] * (dp[o + u] - (float) dot) * scale;
+            }
+            k.gemm(len, headDim, len, dp, 0, len, 1, qkv, k0, ld, 1, dqkv, q0, ld, false);
+            k.gemm(len, headDim, len, dp, 0, 1, len, qkv, q0, ld, 1, dqkv, k0, ld, false);
         });
     }
 }

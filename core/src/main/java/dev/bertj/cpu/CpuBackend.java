@@ -339,6 +339,16 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void attentionPackedTrain(AttentionShape s, int[] offsets, Buf qkv, Buf context, Buf probs, float p, long seed, long site, Mask keep) {
+        attention.forwardPacked(s, offsets, a(qkv), a(context), a(probs), p, seed, site, HostMask.of(keep));
+    }
+
+    @Override
+    public void attentionPackedBackward(AttentionShape s, int[] offsets, Buf qkv, Buf probs, Mask keep, float p, Buf dContext, Buf dqkv) {
+        attention.backward(s, offsets, a(qkv), a(probs), HostMask.of(keep), p, a(dContext), a(dqkv));
+    }
+
+    @Override
     public void meanPool(Buf hidden, int[] mask, int batch, int seq, int h, Buf out) {
         CpuReductions.meanPool(a(hidden), mask, batch, seq, h, a(out));
     }

@@ -23,8 +23,12 @@ public final class BertEmbeddings {
     private final int hidden;
     private final float dropout;
 
-    /** What backward needs. */
-    record Ctx(int[] ids, int[] types, int batch, int seq, Buf xhat, Buf rstd, Mask keep) { }
+    /** What backward needs; {@code offsets} not null when the rows were packed ({@link BertPadding}). */
+    record Ctx(int[] ids, int[] types, int batch, int seq, int[] offsets, Buf xhat, Buf rstd, Mask keep) {
+        int rows() {
+            return offsets == null ? batch * seq : offsets[batch];
+        }
+    }
 
     BertEmbeddings(BertConfig c, WeightSource w) {
         hidden = c.hiddenSize();
@@ -42,36 +46,46 @@ public final class BertEmbeddings {
      */
     Ctx forward(Backend be, int[] ids, int[] types, int batch, int seq, Buf out, TrainMode train) {
         check(ids, types, batch, seq);
-        int rows = batch * seq;
         be.embeddings(ids, types, batch, seq, wordEmbeddings, positionEmbeddings, tokenTypeEmbeddings, out);
-        Buf xhat = train == null ? null : be.floats(rows * hidden), rstd = train == null ? null : be.floats(rows);
-        be.layerNorm(out, null, rows, layerNorm, out, xhat, rstd);
-        if (train == null) return null;
-        Mask keep = train.drop(be, out, rows * hidden, dropout, TrainMode.EMBEDDINGS);
-        return new Ctx(ids, types, batch, seq, xhat, rstd, keep);
+        return normalize(be, ids, types, batch, seq, null, out, train);
     }
 
     /**
-     * Inference on the real tokens only ({@link BertPadding}): the sums for the padded batch (positions
+     * The same on the real tokens only ({@link BertPadding}): the sums for the padded batch (positions
      * stay each token's index in its own row), then the real rows packed into {@code out} ([T, H]), and
-     * LayerNorm on those T rows.
+     * LayerNorm and dropout on those T rows.
      */
-    void forwardUnpadded(Backend be, int[] ids, int[] types, int batch, int seq, int[] offsets, Buf out) {
+    Ctx forwardUnpadded(Backend be, int[] ids, int[] types, int batch, int seq, int[] offsets, Buf out, TrainMode train) {
         check(ids, types, batch, seq);
         Buf sums = be.floats(batch * seq * hidden);
         be.embeddings(ids, types, batch, seq, wordEmbeddings, positionEmbeddings, tokenTypeEmbeddings, sums);
         BertPadding.unpad(be, sums, offsets, seq, hidden, out);
         dev.bertj.backend.Arena.free(sums);
-        be.layerNorm(out, null, offsets[batch], layerNorm, out, null, null);
+        return normalize(be, ids, types, batch, seq, offsets, out, train);
     }
 
-    /** Backward; {@code dOut} is consumed (overwritten). */
+    private Ctx normalize(Backend be, int[] ids, int[] types, int batch, int seq, int[] offsets, Buf out, TrainMode train) {
+        int rows = offsets == null ? batch * seq : offsets[batch];
+        Buf xhat = train == null ? null : be.floats(rows * hidden), rstd = train == null ? null : be.floats(rows);
+        be.layerNorm(out, null, rows, layerNorm, out, xhat, rstd);
+        if (train == null) return null;
+        Mask keep = train.drop(be, out, rows * hidden, dropout, TrainMode.EMBEDDINGS);
+        return new Ctx(ids, types, batch, seq, offsets, xhat, rstd, keep);
+    }
+
+    /** Backward; {@code dOut} ([rows, H] as in forward) is consumed (overwritten). */
     void backward(Backend be, Ctx ctx, Buf dOut, Gradients g) {
-        int rows = ctx.batch * ctx.seq;
+        int rows = ctx.rows();
         if (ctx.keep != null) be.dropoutBackward(dOut, rows * hidden, dropout, ctx.keep);
         be.layerNormBackward(layerNorm, ctx.xhat, ctx.rstd, dOut, rows, dOut, g.of("embeddings.LayerNorm.weight", layerNorm.weight()),
                 g.of("embeddings.LayerNorm.bias", layerNorm.bias()));
-        be.embeddingsBackward(ctx.ids, ctx.types, ctx.batch, ctx.seq, hidden, dOut, g.of("embeddings.word_embeddings.weight", wordEmbeddings),
+        Buf d = dOut;
+        if (ctx.offsets != null) {
+            // The tables' scatter-add reads the padded layout; zero rows at the padding add nothing.
+            d = be.floats(ctx.batch * ctx.seq * hidden);
+            BertPadding.pad(be, dOut, ctx.offsets, ctx.seq, hidden, d);
+        }
+        be.embeddingsBackward(ctx.ids, ctx.types, ctx.batch, ctx.seq, hidden, d, g.of("embeddings.word_embeddings.weight", wordEmbeddings),
                 g.of("embeddings.position_embeddings.weight", positionEmbeddings), g.of("embeddings.token_type_embeddings.weight", tokenTypeEmbeddings));
     }
 

@@ -39,11 +39,12 @@ public final class BertEncoder {
     }
 
     /**
-     * Inference on packed rows ({@link BertPadding}): {@code x} and {@code out} hold the real tokens only,
-     * sequence b in rows {@code [offsets[b], offsets[b + 1])}.
+     * The pass on packed rows ({@link BertPadding}): {@code x} and {@code out} hold the real tokens only,
+     * sequence b in rows {@code [offsets[b], offsets[b + 1])}; {@code train} and the result as in
+     * {@link #forward}.
      */
-    void forwardUnpadded(Backend be, Buf x, int batch, int seq, int[] offsets, Buf out) {
-        forward(be, x, null, batch, seq, offsets, out, null, null, null);
+    List<BertLayer.Ctx> forwardUnpadded(Backend be, Buf x, int batch, int seq, int[] offsets, Buf out, TrainMode train) {
+        return forward(be, x, null, batch, seq, offsets, out, train, null, null);
     }
 
     private List<BertLayer.Ctx> forward(Backend be, Buf x, int[] mask, int batch, int seq, int[] offsets, Buf out, TrainMode train,

@@ -339,8 +339,8 @@ public final class BertModel implements AutoCloseable {
         float[] result = new float[n * h], pooled = new float[batch * h];
         Buf resultBuf = be.resultBuffer(result), pooledBuf = be.resultBuffer(pooled);
         Buf x = be.floats(rows * h), last = encoder.layer.isEmpty() ? x : be.floats(rows * h);
-        embeddings.forwardUnpadded(be, inputIds, tokenTypeIds, batch, seq, offsets, x);
-        if (!encoder.layer.isEmpty()) encoder.forwardUnpadded(be, x, batch, seq, offsets, last);
+        embeddings.forwardUnpadded(be, inputIds, tokenTypeIds, batch, seq, offsets, x, null);
+        if (!encoder.layer.isEmpty()) encoder.forwardUnpadded(be, x, batch, seq, offsets, last, null);
         BertPadding.pad(be, last, offsets, seq, h, resultBuf);
         pooler.forward(be, resultBuf, batch, seq, pooledBuf);
         be.download(resultBuf, result);
@@ -353,8 +353,11 @@ public final class BertModel implements AutoCloseable {
         final BertEmbeddings.Ctx embeddings;
         final List<BertLayer.Ctx> layers;
         final BertPooler.Ctx pooler;
+        /** last_hidden_state, padded [B*S, H] (zeros at the padding when the pass ran packed) for the heads. */
         final Buf lastHidden;
         final Buf pooled;
+        /** The packed rows' offsets when the encoder ran padding-free ({@link BertPadding}), else null. */
+        final int[] offsets;
         final int batch;
         final int seq;
         final int hidden;
@@ -363,12 +366,13 @@ public final class BertModel implements AutoCloseable {
         private BertModelOutput output;
 
         TrainPass(BertEmbeddings.Ctx embeddings, List<BertLayer.Ctx> layers, BertPooler.Ctx pooler, Buf lastHidden, Buf pooled,
-                  int batch, int seq, int hidden, Arena arena, Backend backend) {
+                  int[] offsets, int batch, int seq, int hidden, Arena arena, Backend backend) {
             this.embeddings = embeddings;
             this.layers = layers;
             this.pooler = pooler;
             this.lastHidden = lastHidden;
             this.pooled = pooled;
+            this.offsets = offsets;
             this.batch = batch;
             this.seq = seq;
             this.hidden = hidden;
@@ -435,20 +439,41 @@ public final class BertModel implements AutoCloseable {
         }
     }
 
+    /**
+     * A right-padded batch trains on its real tokens only, as inference does ({@link BertPadding}): the
+     * padding's rows get no gradient in a padded pass either (no loss reads them, and the mask keeps them
+     * out of every real token's attention), so only the work changes. The heads still see a padded
+     * last_hidden_state. Dropout of the attention probabilities draws the padded pass's masks; dropout
+     * on hidden states draws one per packed element (a different, equally distributed draw than the
+     * padded pass's, the same on every backend).
+     */
     private TrainPass forwardTrain(Backend be, Batch b, TrainMode mode, Arena arena) {
         int batch = b.batchSize(), seq = b.seqLen(), h = config.hiddenSize(), n = batch * seq;
-        Buf x = be.floats(n * h), last = encoder.layer.isEmpty() ? x : be.floats(n * h);
-        BertEmbeddings.Ctx e = embeddings.forward(be, b.inputIds(), b.tokenTypeIds(), batch, seq, x, mode);
-        List<BertLayer.Ctx> ctxs = encoder.layer.isEmpty() ? List.of()
-                : encoder.forward(be, x, b.attentionMask(), batch, seq, last, mode, null, null);
+        int[] offsets = BertPadding.enabled ? BertPadding.offsets(b.attentionMask(), batch, seq) : null;
+        int rows = offsets == null ? n : offsets[batch];
+        Buf x = be.floats(rows * h), last = encoder.layer.isEmpty() ? x : be.floats(rows * h);
+        BertEmbeddings.Ctx e;
+        List<BertLayer.Ctx> ctxs;
+        if (offsets == null) {
+            e = embeddings.forward(be, b.inputIds(), b.tokenTypeIds(), batch, seq, x, mode);
+            ctxs = encoder.layer.isEmpty() ? List.of() : encoder.forward(be, x, b.attentionMask(), batch, seq, last, mode, null, null);
+        } else {
+            e = embeddings.forwardUnpadded(be, b.inputIds(), b.tokenTypeIds(), batch, seq, offsets, x, mode);
+            ctxs = encoder.layer.isEmpty() ? List.of() : encoder.forwardUnpadded(be, x, batch, seq, offsets, last, mode);
+            Buf padded = be.floats(n * h);
+            BertPadding.pad(be, last, offsets, seq, h, padded);
+            last = padded;
+        }
         Buf pooled = be.floats(batch * h);
         BertPooler.Ctx p = pooler.forward(be, last, batch, seq, pooled);
-        return new TrainPass(e, ctxs, p, last, pooled, batch, seq, h, arena, be);
+        return new TrainPass(e, ctxs, p, last, pooled, offsets, batch, seq, h, arena, be);
     }
 
     /**
      * Backward from d loss / d last_hidden_state and / or d loss / d pooler_output (either may be
-     * null; both are consumed), accumulating every parameter's gradient into {@code g}.
+     * null; both are consumed), accumulating every parameter's gradient into {@code g}. When the pass
+     * ran padding-free, d loss / d last_hidden_state at the padding is ignored: those rows were never
+     * computed (their outputs read as zeros), as no loss over real tokens reads them.
      */
     public void backward(TrainPass pass, Buf dLastHidden, Buf dPooled, Gradients g) {
         Backend be = pass.backend;
@@ -456,6 +481,11 @@ public final class BertModel implements AutoCloseable {
         try {
             Buf d = dLastHidden != null ? dLastHidden : be.zeros(pass.batch * pass.seq * pass.hidden);
             if (dPooled != null) pooler.backward(be, pass.pooler, dPooled, d, g);
+            if (pass.offsets != null) {
+                Buf packed = be.floats(pass.offsets[pass.batch] * pass.hidden);
+                BertPadding.unpad(be, d, pass.offsets, pass.seq, pass.hidden, packed);
+                d = packed;
+            }
             d = encoder.backward(be, pass.layers, d, g);
             embeddings.backward(be, pass.embeddings, d, g);
         } finally {

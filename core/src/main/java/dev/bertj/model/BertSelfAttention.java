@@ -37,8 +37,15 @@ public final class BertSelfAttention {
     private final float dropout;
     private final int site;
 
-    /** What backward needs: the input, q|k|v rows ([rows, 3H]), probabilities before dropout, the dropout mask. */
-    record Ctx(Buf hiddenStates, Buf qkv, Buf probs, Mask keep, AttentionShape shape) { }
+    /**
+     * What backward needs: the input, q|k|v rows ([rows, 3H]), probabilities before dropout, the dropout
+     * mask, and the packed rows' offsets (null for a padded batch).
+     */
+    record Ctx(Buf hiddenStates, Buf qkv, Buf probs, Mask keep, AttentionShape shape, int[] offsets) {
+        int rows() {
+            return offsets == null ? shape.batch() * shape.seq() : offsets[shape.batch()];
+        }
+    }
 
     BertSelfAttention(BertConfig c, WeightSource w, String prefix, int site) {
         int h = c.hiddenSize();
@@ -56,39 +63,38 @@ public final class BertSelfAttention {
     /**
      * Attention of {@code hiddenStates} ([B*S, H]) into {@code context} ([B*S, H]); {@code probsOut}, if
      * not null, receives the probabilities {@code [B, heads, S, S]} before dropout. With {@code train}
-     * null (inference) there is no dropout and no context. With {@code offsets} not null (inference
-     * only) the rows are packed, padding-free ({@link BertPadding}): sequence b is rows
-     * {@code [offsets[b], offsets[b + 1])} and attends to those alone, with no mask.
+     * null (inference) there is no dropout and no context. With {@code offsets} not null the rows are
+     * packed, padding-free ({@link BertPadding}): sequence b is rows {@code [offsets[b], offsets[b + 1])}
+     * and attends to those alone, with no mask; in training its probabilities and dropout mask keep the
+     * padded layout, so they equal the padded pass's on every real token.
      */
     Ctx forward(Backend be, Buf hiddenStates, int[] mask, int batch, int seq, int[] offsets, Buf context, Buf probsOut, TrainMode train) {
-        if (offsets != null) {
-            if (train != null || probsOut != null) throw new IllegalArgumentException("packed rows are for inference without attention outputs");
-            int rows = offsets[batch];
-            Buf qkv = be.floats(rows * 3 * heads * headDim);
-            be.linear(hiddenStates, rows, qkvProjection.parts(), qkv);
-            be.attentionPacked(heads, headDim, offsets, qkv, context);
-            return null;
-        }
+        if (offsets != null && probsOut != null) throw new IllegalArgumentException("packed rows do not return attention probabilities");
         AttentionShape shape = new AttentionShape(batch, seq, heads, headDim);
-        Buf qkv = be.floats(batch * seq * 3 * shape.hidden());
-        be.linear(hiddenStates, batch * seq, qkvProjection.parts(), qkv);
+        int rows = offsets == null ? batch * seq : offsets[batch];
+        Buf qkv = be.floats(rows * 3 * shape.hidden());
+        be.linear(hiddenStates, rows, qkvProjection.parts(), qkv);
         if (train == null) {
-            be.attention(shape, qkv, mask, context, probsOut, 0f, 0, 0, null);
+            if (offsets != null) be.attentionPacked(heads, headDim, offsets, qkv, context);
+            else be.attention(shape, qkv, mask, context, probsOut, 0f, 0, 0, null);
             return null;
         }
         int n = batch * heads * seq * seq;
         Buf probs = probsOut != null ? probsOut : be.floats(n);
         boolean drops = train.drops(dropout);
         Mask keep = drops ? be.mask(n) : null;
-        be.attention(shape, qkv, mask, context, probs, drops ? dropout : 0f, train.seed(), train.site(site), keep);
-        return new Ctx(hiddenStates, qkv, probs, keep, shape);
+        float p = drops ? dropout : 0f;
+        if (offsets != null) be.attentionPackedTrain(shape, offsets, qkv, context, probs, p, train.seed(), train.site(site), keep);
+        else be.attention(shape, qkv, mask, context, probs, p, train.seed(), train.site(site), keep);
+        return new Ctx(hiddenStates, qkv, probs, keep, shape, offsets);
     }
 
     /** Backward: {@code dHiddenStates} receives (is overwritten with) d loss / d hidden_states for {@code dContext}. */
     void backward(Backend be, Ctx c, Buf dContext, Buf dHiddenStates, Gradients g) {
-        int hidden = heads * headDim, ld = 3 * hidden, rows = c.shape.batch() * c.shape.seq();
+        int hidden = heads * headDim, ld = 3 * hidden, rows = c.rows();
         Buf dqkv = be.floats(rows * ld);
-        be.attentionBackward(c.shape, c.qkv, c.probs, c.keep, dropout, dContext, dqkv);
+        if (c.offsets != null) be.attentionPackedBackward(c.shape, c.offsets, c.qkv, c.probs, c.keep, dropout, dContext, dqkv);
+        else be.attentionBackward(c.shape, c.qkv, c.probs, c.keep, dropout, dContext, dqkv);
         query.backward(be, prefix + "query", c.hiddenStates, dqkv, 0, ld, rows, dHiddenStates, false, g);
         key.backward(be, prefix + "key", c.hiddenStates, dqkv, hidden, ld, rows, dHiddenStates, true, g);
         value.backward(be, prefix + "value", c.hiddenStates, dqkv, 2 * hidden, ld, rows, dHiddenStates, true, g);

@@ -58,6 +58,38 @@ final class DoubleBert {
         return this;
     }
 
+    /**
+     * The masks {@code mode} draws for a model trained on this right-padded batch: bertj trains it
+     * padding-free ({@link BertPadding}), so a hidden-state site's mask is drawn over the packed real
+     * rows; here it is laid out on the padded rows (padding rows kept: nothing reads them).
+     */
+    DoubleBert dropout(TrainMode mode, int[] mask, int batch, int seq) {
+        dropout(mode);
+        int[] offsets = BertPadding.offsets(mask, batch, seq);
+        DropMasks padded = drop;
+        if (padded == null || offsets == null) return this;
+        hiddenRows = (site, n, p) -> {
+            double[] packed = padded.at(site, offsets[batch] * h, p);
+            if (packed == null) return null;
+            double[] m = new double[n];
+            java.util.Arrays.fill(m, 1);
+            for (int b = 0; b < batch; b++) System.arraycopy(packed, offsets[b] * h, m, b * seq * h, (offsets[b + 1] - offsets[b]) * h);
+            return m;
+        };
+        return this;
+    }
+
+    /** A hidden-state site's masks when the batch trains packed, else null (the padded draw). */
+    private DropMasks hiddenRows;
+
+    private double[] hiddenDropout(double[] x, int site, float prob) {
+        if (hiddenRows == null || prob <= 0) return dropout(x, site, prob);
+        double[] m = hiddenRows.at(site, x.length, prob);
+        double[] y = new double[x.length];
+        for (int i = 0; i < x.length; i++) y[i] = x[i] * m[i];
+        return y;
+    }
+
     /** The multipliers of a site under the current masks (null without dropout). */
     double[] mask(int site, int n, float prob) {
         return drop == null ? null : drop.at(site, n, prob);
@@ -87,7 +119,7 @@ final class DoubleBert {
             for (int i = 0; i < h; i++) e[r * h + i] = word[ids[r] * h + i] + pos[s * h + i] + type[types[r] * h + i];
         }
         double[] y = layerNorm(e, null, batch * seq, p("embeddings.LayerNorm.weight"), p("embeddings.LayerNorm.bias"), eps);
-        return dropout(y, TrainMode.EMBEDDINGS, hiddenDrop);
+        return hiddenDropout(y, TrainMode.EMBEDDINGS, hiddenDrop);
     }
 
     /** Multi-head attention: softmax(q k^T / sqrt(d) + (1 - mask) * float32.min), dropout, times v. */
@@ -135,7 +167,7 @@ final class DoubleBert {
     /** {@code LayerNorm(dropout(dense(x)) + input)}: attention.output (which = 1) and output (which = 2). */
     double[] denseNorm(int layer, int which, double[] x, double[] input, int rows) {
         String pre = "encoder.layer." + layer + (which == 1 ? ".attention.output." : ".output.");
-        double[] y = dropout(linear(x, rows, p(pre + "dense.weight"), p(pre + "dense.bias"), h), TrainMode.layerSite(layer, which), hiddenDrop);
+        double[] y = hiddenDropout(linear(x, rows, p(pre + "dense.weight"), p(pre + "dense.bias"), h), TrainMode.layerSite(layer, which), hiddenDrop);
         return layerNorm(y, input, rows, p(pre + "LayerNorm.weight"), p(pre + "LayerNorm.bias"), eps);
     }
 

@@ -293,19 +293,25 @@ class FiniteDifferenceTest {
         rep.verify();
     }
 
-    /** The encoder end to end, from both outputs: L = r1 . last_hidden_state + r2 . pooler_output. */
+    /**
+     * The encoder end to end, from both outputs: L = r1 . last_hidden_state + r2 . pooler_output, r1 zero
+     * at the padding: the batch trains padding-free, so the padding's hidden states are zeros that no loss
+     * may read (as the mask keeps them from every real token in a padded pass).
+     */
     @Test
     void bertModel() {
         BertConfig c = config();
         BertModel m = model(c);
         SplittableRandom rnd = new SplittableRandom(9);
         float[] r1 = randn(rnd, ROWS * H, 0, 1), r2 = randn(rnd, B * H, 0, 1);
+        for (int r = 0; r < ROWS; r++) if (MASK[r] == 0) java.util.Arrays.fill(r1, r * H, (r + 1) * H, 0f);
         BertModel.TrainPass pass = m.forwardTrain(batch(null), TrainMode.noDropout());
         Gradients g = new Gradients();
         m.backward(pass, h(r1.clone()), h(r2.clone()), g);
 
         DoubleBert d = new DoubleBert(c, m.parameters(), "");
         double[][] ref = d.model(IDS, TYPES, MASK, B, S, LAYERS);
+        for (int r = 0; r < ROWS; r++) if (MASK[r] == 0) java.util.Arrays.fill(ref[0], r * H, (r + 1) * H, 0);
         FiniteDifferences.Report rep = new FiniteDifferences.Report("BertModel");
         rep.forward("last_hidden_state", ref[0], pass.output().lastHiddenState().data());
         rep.forward("pooler_output", ref[1], pass.output().poolerOutput().data());
@@ -327,7 +333,7 @@ class FiniteDifferenceTest {
         Gradients g = new Gradients();
         ClassifierOutput out = m.trainStep(batch(LABELS), mode, g);
 
-        DoubleBert d = new DoubleBert(c, m.parameters(), "bert.").dropout(mode);
+        DoubleBert d = new DoubleBert(c, m.parameters(), "bert.").dropout(mode, MASK, B, S);
         float p = c.classifierDropout();
         FiniteDifferences.Report rep = new FiniteDifferences.Report("BertForSequenceClassification" + (mode.enabled() ? " (dropout on)" : ""));
         double[] logits = d.seqClsLogits(IDS, TYPES, MASK, B, S, LAYERS, p);
@@ -361,7 +367,7 @@ class FiniteDifferenceTest {
         Gradients g = new Gradients();
         ClassifierOutput out = m.trainStep(batch(LABELS), mode, g);
 
-        DoubleBert d = new DoubleBert(c, m.parameters(), "").dropout(mode);
+        DoubleBert d = new DoubleBert(c, m.parameters(), "").dropout(mode, MASK, B, S);
         FiniteDifferences.Report rep = new FiniteDifferences.Report("BertClassifier " + pooling + (mode.enabled() ? " (dropout on)" : ""));
         double[] logits = d.classifierLogits(IDS, TYPES, MASK, B, S, LAYERS, pooling, 0.2f);
         rep.forward("logits", logits, out.logits().data());

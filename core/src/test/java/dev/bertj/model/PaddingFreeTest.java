@@ -104,4 +104,80 @@ class PaddingFreeTest {
         float[] want = m.forward(ids, null, mask, 2, 3, true, false).lastHiddenState().data();
         assertArrayEquals(want, got, "the same padded pass either way");
     }
+
+    /**
+     * Training on a right-padded batch runs packed: the same loss and every parameter's gradient as the
+     * padded pass (without dropout, and with dropout on the attention probabilities only, whose masks
+     * keep the padded layout), on the vector kernels and the scalar reference, through the sequence
+     * classification head (pooler) and the masked-LM head (per-token rows).
+     */
+    @Test
+    void packedTrainingEqualsPaddedTraining() {
+        int[][] in = batch();
+        int[] tokenLabels = new int[B * S];
+        java.util.Arrays.fill(tokenLabels, -100);
+        tokenLabels[2] = 4;
+        tokenLabels[S] = 7;
+        tokenLabels[2 * S + 8] = 1;
+        BertConfig attnDrop = config().with("hidden_dropout_prob", 0.0).with("attention_probs_dropout_prob", 0.3);
+        for (boolean scalar : new boolean[] {false, true}) {
+            for (TrainMode mode : new TrainMode[] {TrainMode.noDropout(), new TrainMode(3, 1, true)}) {
+                BertConfig c = mode.enabled() ? attnDrop : config();
+                String what = (scalar ? "scalar" : "vector") + (mode.enabled() ? ", attention dropout" : "");
+                Map<String, float[]> packed = new LinkedHashMap<>(), padded = new LinkedHashMap<>();
+                float[] loss = new float[4];
+                for (int run = 0; run < 2; run++) {
+                    BertPadding.enabled = run == 0;
+                    try {
+                        BertForSequenceClassification cls = BertForSequenceClassification.of(c, weights(c, 8), 3, 1);
+                        BertForMaskedLM mlm = BertForMaskedLM.of(c, weights(c, 8), 1);
+                        if (scalar) {
+                            cls = cls.to(new CpuBackend(ScalarKernels.INSTANCE));
+                            mlm = mlm.to(new CpuBackend(ScalarKernels.INSTANCE));
+                        }
+                        dev.bertj.nn.Gradients g = new dev.bertj.nn.Gradients(), gm = new dev.bertj.nn.Gradients();
+                        loss[run] = cls.trainStep(new dev.bertj.tokenizer.Batch(B, S, in[0], in[1], in[2], new int[] {2, 0, 1, 2}), mode, g).loss();
+                        loss[2 + run] = mlm.trainStep(new dev.bertj.tokenizer.Batch(B, S, in[0], in[1], in[2], tokenLabels), mode, gm).loss();
+                        Map<String, float[]> into = run == 0 ? packed : padded;
+                        g.asMap().forEach((k, v) -> into.put("cls:" + k, v.clone()));
+                        gm.asMap().forEach((k, v) -> into.put("mlm:" + k, v.clone()));
+                    } finally {
+                        BertPadding.enabled = true;
+                    }
+                }
+                assertEquals(loss[1], loss[0], 1e-5f, what + ": classification loss");
+                assertEquals(loss[3], loss[2], 1e-5f, what + ": masked-LM loss");
+                assertEquals(padded.keySet(), packed.keySet(), what + ": the same parameters get gradients");
+                padded.forEach((k, want) -> {
+                    float[] got = packed.get(k);
+                    float scale = 0;
+                    for (float v : want) scale = Math.max(scale, Math.abs(v));
+                    for (int i = 0; i < want.length; i++) {
+                        assertTrue(Math.abs(want[i] - got[i]) <= 1e-5f * (1 + scale), what + ": " + k + "[" + i + "] " + want[i] + " vs " + got[i]);
+                    }
+                });
+            }
+        }
+    }
+
+    /** Every weight of the encoder and both heads, random as {@link #model}. */
+    private static Map<String, Tensor> weights(BertConfig c, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        Map<String, Tensor> w = new LinkedHashMap<>();
+        Map<String, Tensor> all = new LinkedHashMap<>(BertModel.of(c, Map.of(), 1).parameters());
+        int h = c.hiddenSize();
+        all.put("classifier.weight", new Tensor(new float[3 * h], 3, h));
+        all.put("classifier.bias", new Tensor(new float[3], 3));
+        all.put("cls.predictions.transform.dense.weight", new Tensor(new float[h * h], h, h));
+        all.put("cls.predictions.transform.dense.bias", new Tensor(new float[h], h));
+        all.put("cls.predictions.transform.LayerNorm.weight", new Tensor(new float[h], h));
+        all.put("cls.predictions.transform.LayerNorm.bias", new Tensor(new float[h], h));
+        all.put("cls.predictions.bias", new Tensor(new float[c.vocabSize()], c.vocabSize()));
+        all.forEach((k, t) -> {
+            float[] v = new float[t.size()];
+            for (int i = 0; i < v.length; i++) v[i] = (float) ((k.contains("LayerNorm.weight") ? 1 : 0) + 0.3 * r.nextGaussian());
+            w.put(k, new Tensor(v, t.shape()));
+        });
+        return w;
+    }
 }
