@@ -35,6 +35,12 @@ public class TrainStepBenchmark {
     public int batch;
     @Param({"128"})
     public int seq;
+    /**
+     * {@code synthetic}: full rows of random ids; {@code real}: {@link ForwardBenchmark}'s padded batch of
+     * SpamAssassin texts (the same draw), which trains padding-free.
+     */
+    @Param({"synthetic"})
+    public String text;
 
     private BertForSequenceClassification model;
     private AdamW optimizer;
@@ -51,7 +57,14 @@ public class TrainStepBenchmark {
         grads = new Gradients();
         int[] labels = new int[batch];
         for (int i = 0; i < batch; i++) labels[i] = i % 2;
-        input = ForwardBenchmark.randomBatch(batch, seq, labels);
+        input = switch (text) {
+            case "synthetic" -> ForwardBenchmark.randomBatch(batch, seq, labels);
+            case "real" -> {
+                Batch b = ForwardBenchmark.realBatch(batch, seq);
+                yield new Batch(b.batchSize(), b.seqLen(), b.inputIds(), b.tokenTypeIds(), b.attentionMask(), labels);
+            }
+            default -> throw new IllegalArgumentException("text must be synthetic or real, not " + text);
+        };
     }
 
     @Benchmark

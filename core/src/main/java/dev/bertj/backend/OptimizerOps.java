@@ -16,4 +16,16 @@ public interface OptimizerOps {
 
     /** PyTorch's AdamW update of one parameter {@code p[0, n)} in place, with its gradient and moments. */
     void adamw(Buf p, Buf g, Buf m, Buf v, int n, AdamWStep step);
+
+    /** One parameter's part of an optimizer step: {@link #adamw(Buf, Buf, Buf, Buf, int, AdamWStep)}'s arguments. */
+    record AdamWUpdate(Buf p, Buf g, Buf m, Buf v, int n, AdamWStep step) { }
+
+    /**
+     * Every parameter's AdamW update of one optimizer step, each exactly as {@link #adamw(Buf, Buf, Buf,
+     * Buf, int, AdamWStep)} does it; a backend may run them as one pass (the CPU hands out slices of all
+     * parameters' elements to its workers at once, instead of one parallel loop per tensor).
+     */
+    default void adamw(List<AdamWUpdate> updates) {
+        for (AdamWUpdate u : updates) adamw(u.p(), u.g(), u.m(), u.v(), u.n(), u.step());
+    }
 }

@@ -375,24 +375,46 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void adamw(Buf param, Buf grad, Buf mBuf, Buf vBuf, int n, AdamWStep st) {
-        float[] p = a(param), g = a(grad), m = a(mBuf), v = a(vBuf);
-        float decay = st.decay(), b1 = st.beta1(), omb1 = st.oneMinusBeta1(), b2 = st.beta2(), omb2 = st.oneMinusBeta2();
-        float negStepSize = st.negStepSize(), bc2Sqrt = st.bc2Sqrt(), eps = st.eps();
-        // Element-wise, so slices of a large tensor (the word embeddings) run on every core.
-        Parallel.forSlices(n, 1 << 16, (sl, from, to) -> {
-            for (int i = from; i < to; i++) {
-                float gi = g[i];
-                float pi = p[i] * decay;
-                // ATen's add(alpha) and addcmul compile to fused multiply-adds (checked against
-                // PyTorch 1.13 on both its scalar and AVX2 paths); addcdiv's divide cannot fuse.
-                float mi = Math.fma(gi, omb1, m[i] * b1);
-                float vi = Math.fma(omb2 * gi, gi, v[i] * b2);
-                float denom = (float) Math.sqrt(vi) / bc2Sqrt + eps;
-                m[i] = mi;
-                v[i] = vi;
-                p[i] = pi + negStepSize * mi / denom;
+        adamw(List.of(new AdamWUpdate(param, grad, mBuf, vBuf, n, st)));
+    }
+
+    /**
+     * All parameters in one pass: slices of the concatenated elements (a slice may span several small
+     * tensors, and the word embeddings' many slices spread over every core), one dispatch per step.
+     */
+    @Override
+    public void adamw(List<AdamWUpdate> updates) {
+        long[] start = new long[updates.size() + 1];
+        for (int i = 0; i < updates.size(); i++) start[i + 1] = start[i] + updates.get(i).n();
+        if (start[updates.size()] > Integer.MAX_VALUE) {
+            for (AdamWUpdate u : updates) adamw(List.of(u));
+            return;
+        }
+        Parallel.forSlices((int) start[updates.size()], 1 << 16, (sl, from, to) -> {
+            int i = java.util.Arrays.binarySearch(start, from);
+            for (i = i >= 0 ? i : -i - 2; i < updates.size() && start[i] < to; i++) {
+                AdamWUpdate u = updates.get(i);
+                int lo = (int) Math.max(0, from - start[i]), hi = (int) Math.min(u.n(), to - start[i]);
+                if (lo < hi) adamwRange(a(u.p()), a(u.g()), a(u.m()), a(u.v()), lo, hi, u.step());
             }
         });
+    }
+
+    private static void adamwRange(float[] p, float[] g, float[] m, float[] v, int from, int to, AdamWStep st) {
+        float decay = st.decay(), b1 = st.beta1(), omb1 = st.oneMinusBeta1(), b2 = st.beta2(), omb2 = st.oneMinusBeta2();
+        float negStepSize = st.negStepSize(), bc2Sqrt = st.bc2Sqrt(), eps = st.eps();
+        for (int i = from; i < to; i++) {
+            float gi = g[i];
+            float pi = p[i] * decay;
+            // ATen's add(alpha) and addcmul compile to fused multiply-adds (checked against
+            // PyTorch 1.13 on both its scalar and AVX2 paths); addcdiv's divide cannot fuse.
+            float mi = Math.fma(gi, omb1, m[i] * b1);
+            float vi = Math.fma(omb2 * gi, gi, v[i] * b2);
+            float denom = (float) Math.sqrt(vi) / bc2Sqrt + eps;
+            m[i] = mi;
+            v[i] = vi;
+            p[i] = pi + negStepSize * mi / denom;
+        }
     }
 
     @Override

@@ -5,11 +5,14 @@ import dev.bertj.backend.Backend;
 import dev.bertj.backend.Backends;
 import dev.bertj.backend.Buf;
 import dev.bertj.backend.Device;
+import dev.bertj.backend.OptimizerOps;
 import dev.bertj.nn.Gradients;
 import dev.bertj.tensor.Tensor;
 
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Predicate;
@@ -168,6 +171,8 @@ public final class AdamW {
             }
         }
         stepCount++;
+        List<OptimizerOps.AdamWUpdate> updates = new ArrayList<>();
+        List<Tensor> updated = new ArrayList<>();
         for (Map.Entry<String, Tensor> e : params.entrySet()) {
             Buf g = grads.get(e.getKey());
             if (g == null) continue;
@@ -175,19 +180,22 @@ public final class AdamW {
             int n = t.size();
             Slot s = slots.computeIfAbsent(e.getKey(), k -> new Slot(0, backend.gradient(n), backend.gradient(n)));
             s.step++;
-            update(backend.param(t), g, n, s, lr, decays.test(e.getKey()) ? weightDecay : 0.0);
-            backend.paramUpdated(t);
+            updates.add(new OptimizerOps.AdamWUpdate(backend.param(t), g, s.m, s.v, n, scalars(s, lr, decays.test(e.getKey()) ? weightDecay : 0.0)));
+            updated.add(t);
         }
+        // Every parameter in one pass (one parallel dispatch on the CPU, not one per tensor).
+        backend.adamw(updates);
+        for (Tensor t : updated) backend.paramUpdated(t);
     }
 
-    private void update(Buf p, Buf g, int n, Slot s, double lr, double wd) {
+    private AdamWStep scalars(Slot s, double lr, double wd) {
         // Scalars are formed in double and rounded to float once, as PyTorch passes Python floats to
         // float kernels.
         float decay = (float) (1 - lr * wd);
         double biasCorrection1 = 1 - Math.pow(beta1, s.step);
         double biasCorrection2 = 1 - Math.pow(beta2, s.step);
-        backend.adamw(p, g, s.m, s.v, n, new AdamWStep(decay, (float) beta1, (float) (1 - beta1), (float) beta2, (float) (1 - beta2),
-                (float) -(lr / biasCorrection1), (float) Math.sqrt(biasCorrection2), (float) eps));
+        return new AdamWStep(decay, (float) beta1, (float) (1 - beta1), (float) beta2, (float) (1 - beta2),
+                (float) -(lr / biasCorrection1), (float) Math.sqrt(biasCorrection2), (float) eps);
     }
 
     /** Number of {@link #step} calls so far (the optimizer's global step; see {@link ParamState#step()} per parameter). */
