@@ -151,25 +151,12 @@ final class CpuAttention {
             int pd = len * len;
             // P' (the dropped probabilities) into the second half of the scratch.
             for (int t = 0; t < len; t++) {
-                for (int u = 0; u < len; u++) {
-                    int i = po + t * ldp + u;
-                    float pr = probs[i];
-                    dp[pd + t * len + u] = keep == null ? pr : (keep[i] ? pr * keepScale : 0f);
-                }
+                if (keep == null) System.arraycopy(probs, po + t * ldp, dp, pd + t * len, len);
+                else k.applyMask(probs, po + t * ldp, dp, pd + t * len, len, keep, po + t * ldp, keepScale);
             }
             k.gemm(len, headDim, len, dp, pd, 1, len, dContext, ctx0, hidden, 1, dqkv, v0, ld, false);
             k.gemm(len, len, headDim, dContext, ctx0, hidden, 1, qkv, v0, 1, ld, dp, 0, len, false);
-            for (int t = 0; t < len; t++) {
-                int o = t * len, io = po + t * ldp;
-                double dot = 0;
-                for (int u = 0; u < len; u++) {
-                    float d = dp[o + u];
-                    if (keep != null) d = keep[io + u] ? d * keepScale : 0f;
-                    dp[o + u] = d;
-                    dot += probs[io + u] * d;
-                }
-                for (int u = 0; u < len; u++) dp[o + u] = probs[io + u] * (dp[o + u] - (float) dot) * scale;
-            }
+            for (int t = 0; t < len; t++) k.softmaxBackward(probs, po + t * ldp, dp, t * len, len, keep, po + t * ldp, keepScale, scale);
             k.gemm(len, headDim, len, dp, 0, len, 1, qkv, k0, ld, 1, dqkv, q0, ld, false);
             k.gemm(len, headDim, len, dp, 0, 1, len, qkv, q0, ld, 1, dqkv, k0, ld, false);
         });

@@ -270,7 +270,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void dropoutBackward(Buf d, int n, float p, Mask keep) {
-        CpuDropout.backward(a(d), n, p, HostMask.of(keep));
+        CpuDropout.backward(k, a(d), n, p, HostMask.of(keep));
     }
 
     @Override

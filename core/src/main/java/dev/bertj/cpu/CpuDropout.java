@@ -34,11 +34,9 @@ final class CpuDropout {
     }
 
     /** {@code d = d * keep / (1 - p)} in place, in parallel slices; nothing without a mask. */
-    static void backward(float[] d, int n, float p, boolean[] keep) {
+    static void backward(Kernels k, float[] d, int n, float p, boolean[] keep) {
         if (keep == null) return;
         float scale = 1f / (1f - p);
-        Parallel.forSlices(n, PARALLEL_FROM, (s, from, to) -> {
-            for (int i = from; i < to; i++) d[i] = keep[i] ? d[i] * scale : 0f;
-        });
+        Parallel.forSlices(n, PARALLEL_FROM, (s, from, to) -> k.applyMask(d, from, d, from, to - from, keep, from, scale));
     }
 }

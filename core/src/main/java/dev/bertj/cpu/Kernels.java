@@ -55,6 +55,22 @@ public interface Kernels {
      */
     void dropout(float[] x, int xOff, int n, float p, long base, boolean[] keep, int first);
 
+    /**
+     * A kept mask applied again (dropout's backward, and the dropped probabilities attention's backward
+     * rebuilds): {@code dst[dOff + j] = keep[kOff + j] ? src[sOff + j] * scale : 0} for {@code j < n};
+     * {@code src} may be {@code dst} at the same offset.
+     */
+    void applyMask(float[] src, int sOff, float[] dst, int dOff, int n, boolean[] keep, int kOff, float scale);
+
+    /**
+     * Attention's softmax backward on one row, the dropout undone first ({@code keep} null for none):
+     * <pre>
+     * d_u = keep_u ? d_u * keepScale : 0;    d_u = p_u (d_u - sum_v p_v d_v) * scale
+     * </pre>
+     * on {@code p[pOff, pOff + n)}, {@code d[dOff, dOff + n)} (overwritten) and {@code keep[kOff, ...)}.
+     */
+    void softmaxBackward(float[] p, int pOff, float[] d, int dOff, int n, boolean[] keep, int kOff, float keepScale, float scale);
+
     /** Exact GELU, {@code x/2 (1 + erf(x / sqrt 2))} with erf to 1.5e-7, in place on {@code x[off, off + n)}. */
     void gelu(float[] x, int off, int n);
 

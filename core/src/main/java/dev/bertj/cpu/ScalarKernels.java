@@ -96,6 +96,23 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void applyMask(float[] src, int sOff, float[] dst, int dOff, int n, boolean[] keep, int kOff, float scale) {
+        for (int j = 0; j < n; j++) dst[dOff + j] = keep[kOff + j] ? src[sOff + j] * scale : 0f;
+    }
+
+    @Override
+    public void softmaxBackward(float[] p, int pOff, float[] d, int dOff, int n, boolean[] keep, int kOff, float keepScale, float scale) {
+        double dot = 0;
+        for (int u = 0; u < n; u++) {
+            float du = d[dOff + u];
+            if (keep != null) du = keep[kOff + u] ? du * keepScale : 0f;
+            d[dOff + u] = du;
+            dot += p[pOff + u] * du;
+        }
+        for (int u = 0; u < n; u++) d[dOff + u] = p[pOff + u] * (d[dOff + u] - (float) dot) * scale;
+    }
+
+    @Override
     public void gelu(float[] x, int off, int n) {
         for (int i = off; i < off + n; i++) x[i] = (float) (0.5 * x[i] * (1 + erfFast(x[i] * 0.7071067811865476)));
     }

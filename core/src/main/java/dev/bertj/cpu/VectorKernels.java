@@ -185,6 +185,44 @@ final class VectorKernels implements Kernels {
         ScalarKernels.INSTANCE.dropout(x, xOff + j, n - j, p, base, keep, first + j);
     }
 
+    @Override
+    public void applyMask(float[] src, int sOff, float[] dst, int dOff, int n, boolean[] keep, int kOff, float scale) {
+        int w = F.length(), bound = F.loopBound(n), j = 0;
+        for (; j < bound; j += w) {
+            VectorMask<Float> kept = VectorMask.fromArray(F, keep, kOff + j);
+            FloatVector.fromArray(F, src, sOff + j).mul(scale).blend(0f, kept.not()).intoArray(dst, dOff + j);
+        }
+        ScalarKernels.INSTANCE.applyMask(src, sOff + j, dst, dOff + j, n - j, keep, kOff + j, scale);
+    }
+
+    /** {@link ScalarKernels#softmaxBackward}, the row's dot product summed in lanes (float) rather than in double. */
+    @Override
+    public void softmaxBackward(float[] p, int pOff, float[] d, int dOff, int n, boolean[] keep, int kOff, float keepScale, float scale) {
+        int w = F.length(), bound = F.loopBound(n), u = 0;
+        FloatVector acc = FloatVector.zero(F);
+        for (; u < bound; u += w) {
+            FloatVector du = FloatVector.fromArray(F, d, dOff + u);
+            if (keep != null) {
+                du = du.mul(keepScale).blend(0f, VectorMask.fromArray(F, keep, kOff + u).not());
+                du.intoArray(d, dOff + u);
+            }
+            acc = FloatVector.fromArray(F, p, pOff + u).fma(du, acc);
+        }
+        double dot = sum(acc);
+        for (; u < n; u++) {
+            float du = d[dOff + u];
+            if (keep != null) du = keep[kOff + u] ? du * keepScale : 0f;
+            d[dOff + u] = du;
+            dot += p[pOff + u] * du;
+        }
+        FloatVector dotV = FloatVector.broadcast(F, (float) dot);
+        for (u = 0; u < bound; u += w) {
+            FloatVector pu = FloatVector.fromArray(F, p, pOff + u);
+            pu.mul(FloatVector.fromArray(F, d, dOff + u).sub(dotV)).mul(scale).intoArray(d, dOff + u);
+        }
+        for (; u < n; u++) d[dOff + u] = p[pOff + u] * (d[dOff + u] - (float) dot) * scale;
+    }
+
     /**
      * Half of {@link ScalarKernels#erfFast}'s erfc: {@code erfc(a) / 2 = poly(t) e / 2} with {@code a = |x| / sqrt 2},
      * {@code t = 1 / (1 + p a)} and {@code e = exp(-a^2) = exp(-x^2 / 2)} passed in, because the backward's

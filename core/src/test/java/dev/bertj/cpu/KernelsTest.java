@@ -151,6 +151,48 @@ class KernelsTest {
         }
     }
 
+    /** The mask re-applied: bit-equal to the scalar reference, in place and copying, at offsets and odd lengths. */
+    @Test
+    void applyMaskMatchesScalar() {
+        Random r = new Random(31);
+        for (int n : new int[] {1, 7, 8, 33, 128, 385}) {
+            float[] src = new float[n + 5];
+            boolean[] keep = new boolean[n + 3];
+            for (int i = 0; i < src.length; i++) src[i] = (float) r.nextGaussian();
+            for (int i = 0; i < keep.length; i++) keep[i] = r.nextFloat() >= 0.3f;
+            float[] a = new float[n + 2], b = new float[n + 2];
+            ref.applyMask(src, 5, a, 2, n, keep, 3, 1 / 0.7f);
+            fast.applyMask(src, 5, b, 2, n, keep, 3, 1 / 0.7f);
+            assertArrayEquals(a, b, "copy, n=" + n);
+            float[] c = src.clone(), d = src.clone();
+            ref.applyMask(c, 4, c, 4, n, keep, 0, 2f);
+            fast.applyMask(d, 4, d, 4, n, keep, 0, 2f);
+            assertArrayEquals(c, d, "in place, n=" + n);
+        }
+    }
+
+    /** Attention's softmax backward (dropout undone first, or none) against the scalar reference's double sum. */
+    @Test
+    void softmaxBackwardMatchesScalar() {
+        Random r = new Random(32);
+        for (int n : new int[] {1, 5, 8, 31, 128, 385}) {
+            for (boolean dropout : new boolean[] {false, true}) {
+                float[] p = new float[n + 4], d = new float[n + 1];
+                for (int i = 0; i < p.length; i++) p[i] = r.nextFloat();
+                for (int i = 0; i < d.length; i++) d[i] = (float) r.nextGaussian();
+                boolean[] keep = new boolean[n + 2];
+                for (int i = 0; i < keep.length; i++) keep[i] = r.nextFloat() >= 0.2f;
+                float[] a = d.clone(), b = d.clone();
+                ref.softmaxBackward(p, 4, a, 1, n, dropout ? keep : null, 2, 1.25f, 0.17f);
+                fast.softmaxBackward(p, 4, b, 1, n, dropout ? keep : null, 2, 1.25f, 0.17f);
+                float scale = 0;
+                for (float v : a) scale = Math.max(scale, Math.abs(v));
+                for (int i = 0; i < a.length; i++) assertEquals(a[i], b[i], 1e-6f * (1 + scale) * Math.sqrt(n), "n=" + n + " dropout=" + dropout + " at " + i);
+                assertEquals(d[0], b[0], "values before the row are untouched");
+            }
+        }
+    }
+
     @Test
     void geluMatchesScalar() {
         float[] x = new float[20_003];
