@@ -45,9 +45,9 @@ public interface Backend extends Memory, LayerOps, OptimizerOps, AutoCloseable {
     default void attentionPackedTrain(AttentionShape s, int[] offsets, Buf qkv, Buf context, Buf probs, float p, long seed, long site, Mask keep) {
         int hidden = s.hidden(), rows = s.batch() * s.seq();
         Buf paddedQkv = zeros(rows * 3 * hidden), paddedContext = floats(rows * hidden);
-        packedRows(offsets, s.seq(), 3 * hidden, qkv, paddedQkv, true);
+        repackRows(offsets, s.seq(), 3 * hidden, qkv, paddedQkv, true);
         attention(s, paddedQkv, paddingMask(offsets, s.seq()), paddedContext, probs, p, seed, site, keep);
-        packedRows(offsets, s.seq(), hidden, paddedContext, context, false);
+        repackRows(offsets, s.seq(), hidden, paddedContext, context, false);
         Arena.free(paddedContext);
         Arena.free(paddedQkv);
     }
@@ -57,10 +57,10 @@ public interface Backend extends Memory, LayerOps, OptimizerOps, AutoCloseable {
     default void attentionPackedBackward(AttentionShape s, int[] offsets, Buf qkv, Buf probs, Mask keep, float p, Buf dContext, Buf dqkv) {
         int hidden = s.hidden(), rows = s.batch() * s.seq();
         Buf paddedQkv = zeros(rows * 3 * hidden), paddedContext = zeros(rows * hidden), paddedDqkv = floats(rows * 3 * hidden);
-        packedRows(offsets, s.seq(), 3 * hidden, qkv, paddedQkv, true);
-        packedRows(offsets, s.seq(), hidden, dContext, paddedContext, true);
+        repackRows(offsets, s.seq(), 3 * hidden, qkv, paddedQkv, true);
+        repackRows(offsets, s.seq(), hidden, dContext, paddedContext, true);
         attentionBackward(s, paddedQkv, probs, keep, p, paddedContext, paddedDqkv);
-        packedRows(offsets, s.seq(), 3 * hidden, paddedDqkv, dqkv, false);
+        repackRows(offsets, s.seq(), 3 * hidden, paddedDqkv, dqkv, false);
         Arena.free(paddedDqkv);
         Arena.free(paddedContext);
         Arena.free(paddedQkv);
@@ -71,14 +71,6 @@ public interface Backend extends Memory, LayerOps, OptimizerOps, AutoCloseable {
         int[] mask = new int[(offsets.length - 1) * seq];
         for (int b = 0; b + 1 < offsets.length; b++) java.util.Arrays.fill(mask, b * seq, b * seq + offsets[b + 1] - offsets[b], 1);
         return mask;
-    }
-
-    /** Copies each sequence's rows of {@code width} from packed to padded ({@code toPadded}) or back. */
-    private void packedRows(int[] offsets, int seq, int width, Buf from, Buf to, boolean toPadded) {
-        for (int b = 0; b + 1 < offsets.length; b++) {
-            int n = (offsets[b + 1] - offsets[b]) * width, packed = offsets[b] * width, padded = b * seq * width;
-            copyRows(from, toPadded ? packed : padded, 0, to, toPadded ? padded : packed, 0, 1, n, false);
-        }
     }
 
     /** Waits for queued work (a no-op on the CPU); for timing. */

@@ -91,4 +91,18 @@ public interface Memory {
     default void scatterAddRows(Buf src, int[] index, int width, Buf dst) {
         for (int i = 0; i < index.length; i++) copyRows(src, i * width, 0, dst, index[i] * width, 0, 1, width, true);
     }
+
+    /**
+     * Between a right-padded batch ({@code [B*S, width]}, S = {@code seq}) and its real rows packed
+     * ({@code [T, width]}, sequence b in rows {@code [offsets[b], offsets[b + 1])}): {@code toPadded}
+     * copies each sequence's packed rows into its padded place (flash-attn's {@code pad_input}, the
+     * padding rows left as they are), otherwise the padded batch's real rows into the packed rows
+     * ({@code unpad_input}).
+     */
+    default void repackRows(int[] offsets, int seq, int width, Buf from, Buf to, boolean toPadded) {
+        for (int b = 0; b + 1 < offsets.length; b++) {
+            int n = (offsets[b + 1] - offsets[b]) * width, packed = offsets[b] * width, padded = b * seq * width;
+            copyRows(from, toPadded ? packed : padded, 0, to, toPadded ? padded : packed, 0, 1, n, false);
+        }
+    }
 }

@@ -16,8 +16,11 @@ import dev.bertj.backend.Buf;
  * </pre>
  */
 final class BertPadding {
-    /** Whether training packs padded batches; tests turn it off to compare with the padded pass. */
-    static volatile boolean enabled = true;
+    /**
+     * Whether training packs padded batches (inference always does): {@code -Dbertj.unpadTraining=false}
+     * trains them padded, for comparison; tests switch it to check the two agree.
+     */
+    static volatile boolean enabled = !"false".equals(System.getProperty("bertj.unpadTraining"));
 
     private BertPadding() { }
 
@@ -41,19 +44,12 @@ final class BertPadding {
 
     /** unpad_input: the real rows of {@code padded} ([B*S, width]) into {@code packed} ([T, width]). */
     static void unpad(Backend be, Buf padded, int[] offsets, int seq, int width, Buf packed) {
-        for (int b = 0; b + 1 < offsets.length; b++) {
-            int len = offsets[b + 1] - offsets[b];
-            be.copyRows(padded, b * seq * width, 0, packed, offsets[b] * width, 0, 1, len * width, false);
-        }
+        be.repackRows(offsets, seq, width, padded, packed, false);
     }
 
     /** pad_input: {@code packed} ([T, width]) back to {@code padded} ([B*S, width]), zeros at the padding. */
     static void pad(Backend be, Buf packed, int[] offsets, int seq, int width, Buf padded) {
-        int batch = offsets.length - 1;
-        be.zero(padded, batch * seq * width);
-        for (int b = 0; b < batch; b++) {
-            int len = offsets[b + 1] - offsets[b];
-            be.copyRows(packed, offsets[b] * width, 0, padded, b * seq * width, 0, 1, len * width, false);
-        }
+        be.zero(padded, (offsets.length - 1) * seq * width);
+        be.repackRows(offsets, seq, width, packed, padded, true);
     }
 }

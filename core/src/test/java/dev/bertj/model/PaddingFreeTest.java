@@ -127,6 +127,7 @@ class PaddingFreeTest {
                 Map<String, float[]> packed = new LinkedHashMap<>(), padded = new LinkedHashMap<>();
                 float[] loss = new float[4];
                 for (int run = 0; run < 2; run++) {
+                    boolean was = BertPadding.enabled;
                     BertPadding.enabled = run == 0;
                     try {
                         BertForSequenceClassification cls = BertForSequenceClassification.of(c, weights(c, 8), 3, 1);
@@ -142,7 +143,7 @@ class PaddingFreeTest {
                         g.asMap().forEach((k, v) -> into.put("cls:" + k, v.clone()));
                         gm.asMap().forEach((k, v) -> into.put("mlm:" + k, v.clone()));
                     } finally {
-                        BertPadding.enabled = true;
+                        BertPadding.enabled = was;
                     }
                 }
                 assertEquals(loss[1], loss[0], 1e-5f, what + ": classification loss");
