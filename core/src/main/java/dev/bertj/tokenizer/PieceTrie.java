@@ -8,13 +8,13 @@ import java.util.Arrays;
  * lookup per candidate length (which costs dearly on long unknown strings such as base64 in mail).
  *
  * <p>Two roots: {@link #HEADS} for word-initial pieces, {@link #TAILS} for {@code ##} pieces keyed
- * without the prefix. Edges live in one open-addressing table keyed by (node, char).
+ * without the prefix. Edges live in one open-addressing table keyed by (node, char), each key beside
+ * its child so that a probe touches one cache line (the table outgrows L2).
  */
 final class PieceTrie {
     static final int HEADS = 0, TAILS = 1;
 
-    private long[] keys;      // (node << 16 | char) + 1; 0 = empty
-    private int[] children;
+    private long[] table;     // per slot: key (node << 16 | char) + 1 (0 = empty), then the child
     private int mask;
     private int edges;
     private int[] tokenId = new int[1024];   // per node: token id ending here, or -1
@@ -23,10 +23,9 @@ final class PieceTrie {
     /** @param chars the total length of the keys to come: an upper bound on the edges, to size the table once */
     PieceTrie(long chars) {
         // Twice the edges, a power of two; the table still grows if a caller under-counts.
-        int cap = (int) Math.min(1 << 30, Long.highestOneBit(Math.max(16, 2 * chars)) << 1);
-        keys = new long[cap];
-        children = new int[cap];
-        mask = keys.length - 1;
+        int cap = (int) Math.min(1 << 29, Long.highestOneBit(Math.max(16, 2 * chars)) << 1);
+        table = new long[2 * cap];
+        mask = cap - 1;
         Arrays.fill(tokenId, -1);
     }
 
@@ -45,8 +44,8 @@ final class PieceTrie {
         long k = (((long) node << 16) | c) + 1;
         int i = mix(k) & mask;
         long s;
-        while ((s = keys[i]) != 0) {
-            if (s == k) return children[i];
+        while ((s = table[2 * i]) != 0) {
+            if (s == k) return (int) table[2 * i + 1];
             i = (i + 1) & mask;
         }
         return -1;
@@ -58,7 +57,7 @@ final class PieceTrie {
     }
 
     private int addChild(int node, char c) {
-        if ((edges + 1) * 2 > keys.length) rehash();
+        if ((edges + 1) * 2 > mask + 1) rehash();
         int id = nodes++;
         if (id == tokenId.length) {
             int old = tokenId.length;
@@ -67,25 +66,23 @@ final class PieceTrie {
         }
         long k = (((long) node << 16) | c) + 1;
         int i = mix(k) & mask;
-        while (keys[i] != 0) i = (i + 1) & mask;
-        keys[i] = k;
-        children[i] = id;
+        while (table[2 * i] != 0) i = (i + 1) & mask;
+        table[2 * i] = k;
+        table[2 * i + 1] = id;
         edges++;
         return id;
     }
 
     private void rehash() {
-        long[] oldKeys = keys;
-        int[] oldChildren = children;
-        keys = new long[oldKeys.length * 2];
-        children = new int[oldKeys.length * 2];
-        mask = keys.length - 1;
-        for (int j = 0; j < oldKeys.length; j++) {
-            if (oldKeys[j] == 0) continue;
-            int i = mix(oldKeys[j]) & mask;
-            while (keys[i] != 0) i = (i + 1) & mask;
-            keys[i] = oldKeys[j];
-            children[i] = oldChildren[j];
+        long[] old = table;
+        table = new long[old.length * 2];
+        mask = table.length / 2 - 1;
+        for (int j = 0; j < old.length; j += 2) {
+            if (old[j] == 0) continue;
+            int i = mix(old[j]) & mask;
+            while (table[2 * i] != 0) i = (i + 1) & mask;
+            table[2 * i] = old[j];
+            table[2 * i + 1] = old[j + 1];
         }
     }
 

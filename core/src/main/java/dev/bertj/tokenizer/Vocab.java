@@ -117,37 +117,37 @@ public final class Vocab {
         return h;
     }
 
-    /** Open addressing over a flat char pool: one probe sequence, no objects per lookup. */
+    /**
+     * Open addressing over a flat char pool: one probe sequence, no objects per lookup. A slot's id,
+     * hash, pool offset and length sit side by side in {@code slots}, so a probe touches one cache line
+     * (the table of a 30k vocabulary is ~1 MB, beyond L2) rather than four arrays'.
+     */
     private static final class Table {
-        private final int[] slotId;     // id + 1, 0 = empty
-        private final int[] slotHash;
-        private final int[] slotStart;  // offset into pool
-        private final int[] slotLen;
+        private static final int ID = 0, HASH = 1, START = 2, LEN = 3, STRIDE = 4;
+        private final int[] slots;      // per slot: id + 1 (0 = empty), hash, offset into pool, length
         private final int mask;
         private char[] pool = new char[1024];
         private int poolSize;
 
         Table(int n) {
             int cap = Integer.highestOneBit(Math.max(4, n * 2 + 1)) << 1;
-            slotId = new int[cap];
-            slotHash = new int[cap];
-            slotStart = new int[cap];
-            slotLen = new int[cap];
+            slots = new int[cap * STRIDE];
             mask = cap - 1;
         }
 
         void put(String key, int id) {
             int h = hash(key);
             int i = mix(h) & mask;
-            while (slotId[i] != 0) i = (i + 1) & mask;
+            while (slots[i * STRIDE + ID] != 0) i = (i + 1) & mask;
             if (poolSize + key.length() > pool.length) {
                 pool = Arrays.copyOf(pool, Math.max(pool.length * 2, poolSize + key.length()));
             }
             key.getChars(0, key.length(), pool, poolSize);
-            slotId[i] = id + 1;
-            slotHash[i] = h;
-            slotStart[i] = poolSize;
-            slotLen[i] = key.length();
+            int o = i * STRIDE;
+            slots[o + ID] = id + 1;
+            slots[o + HASH] = h;
+            slots[o + START] = poolSize;
+            slots[o + LEN] = key.length();
             poolSize += key.length();
         }
 
@@ -155,9 +155,9 @@ public final class Vocab {
             int len = to - from;
             int i = mix(h) & mask;
             int id;
-            while ((id = slotId[i]) != 0) {
-                if (slotHash[i] == h && slotLen[i] == len
-                        && Arrays.equals(pool, slotStart[i], slotStart[i] + len, buf, from, to)) {
+            while ((id = slots[i * STRIDE + ID]) != 0) {
+                int o = i * STRIDE;
+                if (slots[o + HASH] == h && slots[o + LEN] == len && Arrays.equals(pool, slots[o + START], slots[o + START] + len, buf, from, to)) {
                     return id - 1;
                 }
                 i = (i + 1) & mask;
