@@ -139,18 +139,20 @@ final class VectorGemm {
         int t = Parallel.available() ? Parallel.threads() : 1;
         // Enough FLOPs to pay for a hand-off (~a few us)?
         if ((long) m * n * k < 1 << 17) t = 1;
-        if (t == 1 || acs == 1) {
+        if (acs == 1) {
             split(t, m, n, k, a, aOff, ars, acs, null, bp, bOff, panelStride, ldb, c, cOff, ldc, bias, accumulate, gelu);
             return;
         }
-        // A read down its columns (dW = dy^T x) is copied into [kc][MR] micro-panels once per K block
-        // for all tasks: each task packing what it reads repeated the copy in every slice of panels.
+        // A read down its columns (dW = dy^T x) would touch a cache line per k for six floats: it is
+        // copied into [kc][MR] micro-panels once per K block, for all tasks (each task packing what it
+        // reads repeated the copy in every slice of panels).
         int kcMax = Math.min(KC, k);
         float[] ap = scratch(1, microRows * MR * kcMax);
         for (int k0 = 0; k0 < k; k0 += KC) {
             int kc = Math.min(KC, k - k0), from = k0;
             int slices = Math.min(microRows, 4 * t);
-            Parallel.forEach(slices, i -> packA(a, aOff, ars, acs, m, microRows * i / slices, microRows * (i + 1) / slices, from, kc, ap,
+            if (t == 1) packA(a, aOff, ars, acs, m, 0, microRows, from, kc, ap, 0);
+            else Parallel.forEach(slices, i -> packA(a, aOff, ars, acs, m, microRows * i / slices, microRows * (i + 1) / slices, from, kc, ap,
                     microRows * i / slices * MR * kc));
             // Later K blocks add to what the first one stored (which carried the bias).
             split(t, m, n, kc, a, 0, 0, 0, ap, bp, bOff + k0 * ldb, panelStride, ldb, c, cOff, ldc,
@@ -191,14 +193,13 @@ final class VectorGemm {
                               int mr0, int mr1, int p0, int p1) {
         if (mr0 >= mr1 || p0 >= p1) return;
         float[] tile = scratch(2, MR * NR);
-        // A read down its columns (dW = dy^T x) would touch a cache line per k for six floats:
-        // copy each K block of this task's rows into [k][MR] micro-panels first (unless the caller did).
-        boolean packA = shared != null || acs != 1;
-        float[] ap = shared != null ? shared : packA ? scratch(1, (mr1 - mr0) * MR * Math.min(KC, k)) : null;
-        int apRow0 = shared != null ? 0 : mr0;
+        // A is either read in place (row-major) or was packed by run for all tasks ([k][MR] micro-panels).
+        boolean packA = shared != null;
+        if (!packA && acs != 1) throw new IllegalStateException("A read down its columns must be packed by run");
+        float[] ap = shared;
+        int apRow0 = 0;
         for (int k0 = 0; k0 < k; k0 += KC) {
             int kc = Math.min(KC, k - k0);
-            if (packA && shared == null) packA(a, aOff, ars, acs, m, mr0, mr1, k0, kc, ap, 0);
             // Later K blocks add to what the first one stored (which carried the bias).
             boolean acc = accumulate || k0 > 0;
             float[] bs = bias == null || k0 > 0 ? null : bias;
