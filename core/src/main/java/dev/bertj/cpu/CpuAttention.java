@@ -39,13 +39,13 @@ final class CpuAttention {
         return m;
     }
 
-    /** Where one (sequence, head) lies: first row, length, and its probability block (offset, row stride). */
-    private record Head(int r0, int len, int h, int po, int ldp) { }
+    /** Where one (sequence, head) lies: first row, length, and where its probability block starts (row stride S). */
+    private record Head(int r0, int len, int h, int po) { }
 
-    /** Head {@code bh} of a padded batch ({@code offsets} null) or a packed one, probabilities in [B, heads, S, S]. */
+    /** Head {@code h} of sequence {@code b}, padded ({@code offsets} null) or packed, probabilities in [B, heads, S, S]. */
     private static Head head(int[] offsets, int seq, int heads, int b, int h) {
         int po = (b * heads + h) * seq * seq;
-        return offsets == null ? new Head(b * seq, seq, h, po, seq) : new Head(offsets[b], offsets[b + 1] - offsets[b], h, po, seq);
+        return offsets == null ? new Head(b * seq, seq, h, po) : new Head(offsets[b], offsets[b + 1] - offsets[b], h, po);
     }
 
     /** {@code P = softmax(q_h k_h^T / sqrt(d) + mask)} for one head into {@code p[po...]} (row stride {@code ldp}). */
@@ -84,17 +84,17 @@ final class CpuAttention {
                 context(hidden, d, x, qkv, pr, 0, x.len, context);
                 return;
             }
-            probabilities(hidden, d, x, qkv, maskAdd, probs, x.po, x.ldp);
+            probabilities(hidden, d, x, qkv, maskAdd, probs, x.po, seq);
             if (p <= 0f) {
-                context(hidden, d, x, qkv, probs, x.po, x.ldp, context);
+                context(hidden, d, x, qkv, probs, x.po, seq, context);
                 return;
             }
             // Backward needs the probabilities before dropout, so each head drops a copy in scratch, row by
             // row as elements [po + t * S, ...) of the site's mask: what dropping the whole tensor would give.
             float[] pr = scratch(x.len * x.len);
             for (int t = 0; t < x.len; t++) {
-                System.arraycopy(probs, x.po + t * x.ldp, pr, t * x.len, x.len);
-                CpuDropout.forwardRange(k, pr, t * x.len, x.len, p, seed, site, keep, x.po + t * x.ldp);
+                System.arraycopy(probs, x.po + t * seq, pr, t * x.len, x.len);
+                CpuDropout.forwardRange(k, pr, t * x.len, x.len, p, seed, site, keep, x.po + t * seq);
             }
             context(hidden, d, x, qkv, pr, 0, x.len, context);
         });
@@ -145,18 +145,18 @@ final class CpuAttention {
         float keepScale = 1f / (1f - p);
         Parallel.forEach(s.batch() * heads, bh -> {
             Head x = head(offsets, seq, heads, bh / heads, bh % heads);
-            int len = x.len, po = x.po, ldp = x.ldp;
+            int len = x.len, po = x.po;
             int q0 = x.r0 * ld + x.h * headDim, k0 = q0 + hidden, v0 = q0 + 2 * hidden, ctx0 = x.r0 * hidden + x.h * headDim;
             float[] dp = scratch(2 * len * len);
             int pd = len * len;
             // P' (the dropped probabilities) into the second half of the scratch.
             for (int t = 0; t < len; t++) {
-                if (keep == null) System.arraycopy(probs, po + t * ldp, dp, pd + t * len, len);
-                else k.applyMask(probs, po + t * ldp, dp, pd + t * len, len, keep, po + t * ldp, keepScale);
+                if (keep == null) System.arraycopy(probs, po + t * seq, dp, pd + t * len, len);
+                else k.applyMask(probs, po + t * seq, dp, pd + t * len, len, keep, po + t * seq, keepScale);
             }
             k.gemm(len, headDim, len, dp, pd, 1, len, dContext, ctx0, hidden, 1, dqkv, v0, ld, false);
             k.gemm(len, len, headDim, dContext, ctx0, hidden, 1, qkv, v0, 1, ld, dp, 0, len, false);
-            for (int t = 0; t < len; t++) k.softmaxBackward(probs, po + t * ldp, dp, t * len, len, keep, po + t * ldp, keepScale, scale);
+            for (int t = 0; t < len; t++) k.softmaxBackward(probs, po + t * seq, dp, t * len, len, keep, po + t * seq, keepScale, scale);
             k.gemm(len, headDim, len, dp, 0, len, 1, qkv, k0, ld, 1, dqkv, q0, ld, false);
             k.gemm(len, headDim, len, dp, 0, 1, len, qkv, q0, ld, 1, dqkv, k0, ld, false);
         });

@@ -196,8 +196,6 @@ final class VectorGemm {
         // A is either read in place (row-major) or was packed by run for all tasks ([k][MR] micro-panels).
         boolean packA = shared != null;
         if (!packA && acs != 1) throw new IllegalStateException("A read down its columns must be packed by run");
-        float[] ap = shared;
-        int apRow0 = 0;
         for (int k0 = 0; k0 < k; k0 += KC) {
             int kc = Math.min(KC, k - k0);
             // Later K blocks add to what the first one stored (which carried the bias).
@@ -213,8 +211,8 @@ final class VectorGemm {
                         boolean fullCols = col + NR <= n;
                         for (int mr = b0; mr < b1; mr++) {
                             int row = mr * MR;
-                            float[] aa = packA ? ap : a;
-                            int aAt = packA ? (mr - apRow0) * MR * kc : aOff + row * ars + k0 * acs;
+                            float[] aa = packA ? shared : a;
+                            int aAt = packA ? mr * MR * kc : aOff + row * ars + k0 * acs;
                             int rs = packA ? 1 : ars, cs = packA ? MR : acs;
                             if (fullCols && row + MR <= m) {
                                 tile(kc, aa, aAt, rs, cs, MR, bp, bOff, ldb, c, cOff + row * ldc + col, ldc,

@@ -25,7 +25,7 @@ public final class BertAttention {
 
     /** Maps {@code hiddenStates} to {@code out} ([B*S, H], or [T, H] packed); {@code offsets}, {@code probsOut} and {@code train} as in {@link BertSelfAttention#forward}. */
     Ctx forward(Backend be, Buf hiddenStates, int[] mask, int batch, int seq, int[] offsets, Buf out, Buf probsOut, TrainMode train) {
-        int rows = offsets == null ? batch * seq : offsets[batch];
+        int rows = BertPadding.rows(offsets, batch, seq);
         Buf context = be.floats(rows * output.dense.in());
         BertSelfAttention.Ctx s = self.forward(be, hiddenStates, mask, batch, seq, offsets, context, probsOut, train);
         BertSelfOutput.Ctx o = output.forward(be, context, hiddenStates, rows, out, train);

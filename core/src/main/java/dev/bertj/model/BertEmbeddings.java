@@ -26,7 +26,7 @@ public final class BertEmbeddings {
     /** What backward needs; {@code offsets} not null when the rows were packed ({@link BertPadding}). */
     record Ctx(int[] ids, int[] types, int batch, int seq, int[] offsets, Buf xhat, Buf rstd, Mask keep) {
         int rows() {
-            return offsets == null ? batch * seq : offsets[batch];
+            return BertPadding.rows(offsets, batch, seq);
         }
     }
 
@@ -65,7 +65,7 @@ public final class BertEmbeddings {
     }
 
     private Ctx normalize(Backend be, int[] ids, int[] types, int batch, int seq, int[] offsets, Buf out, TrainMode train) {
-        int rows = offsets == null ? batch * seq : offsets[batch];
+        int rows = BertPadding.rows(offsets, batch, seq);
         Buf xhat = train == null ? null : be.floats(rows * hidden), rstd = train == null ? null : be.floats(rows);
         be.layerNorm(out, null, rows, layerNorm, out, xhat, rstd);
         if (train == null) return null;

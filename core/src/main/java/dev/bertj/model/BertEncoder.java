@@ -49,7 +49,7 @@ public final class BertEncoder {
 
     private List<BertLayer.Ctx> forward(Backend be, Buf x, int[] mask, int batch, int seq, int[] offsets, Buf out, TrainMode train,
                                         List<Tensor> hiddenStates, List<Tensor> attentions) {
-        int h = hidden, rows = offsets == null ? batch * seq : offsets[batch];
+        int h = hidden, rows = BertPadding.rows(offsets, batch, seq);
         List<BertLayer.Ctx> ctxs = train == null ? null : new ArrayList<>();
         for (int i = 0; i < layer.size(); i++) {
             int mark = Arena.mark();

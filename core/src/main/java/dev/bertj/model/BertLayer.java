@@ -37,7 +37,7 @@ public final class BertLayer {
      * arena; {@code offsets}, {@code probsOut} and {@code train} as in {@link BertSelfAttention#forward}.
      */
     Ctx forward(Backend be, Buf hiddenStates, int[] mask, int batch, int seq, int[] offsets, Buf out, Buf probsOut, TrainMode train) {
-        int rows = offsets == null ? batch * seq : offsets[batch];
+        int rows = BertPadding.rows(offsets, batch, seq);
         Buf attentionOutput = be.floats(rows * hidden);
         BertAttention.Ctx a = attention.forward(be, hiddenStates, mask, batch, seq, offsets, attentionOutput, probsOut, train);
         Buf intermediateOutput = be.floats(rows * inter);

@@ -450,7 +450,7 @@ public final class BertModel implements AutoCloseable {
     private TrainPass forwardTrain(Backend be, Batch b, TrainMode mode, Arena arena) {
         int batch = b.batchSize(), seq = b.seqLen(), h = config.hiddenSize(), n = batch * seq;
         int[] offsets = BertPadding.enabled ? BertPadding.offsets(b.attentionMask(), batch, seq) : null;
-        int rows = offsets == null ? n : offsets[batch];
+        int rows = BertPadding.rows(offsets, batch, seq);
         Buf x = be.floats(rows * h), last = encoder.layer.isEmpty() ? x : be.floats(rows * h);
         BertEmbeddings.Ctx e;
         List<BertLayer.Ctx> ctxs;

@@ -42,6 +42,11 @@ final class BertPadding {
         return offsets[batch] == batch * seq ? null : offsets;
     }
 
+    /** The rows a pass over this batch runs on: T real tokens when packed ({@code offsets} not null), else B*S. */
+    static int rows(int[] offsets, int batch, int seq) {
+        return offsets == null ? batch * seq : offsets[batch];
+    }
+
     /** unpad_input: the real rows of {@code padded} ([B*S, width]) into {@code packed} ([T, width]). */
     static void unpad(Backend be, Buf padded, int[] offsets, int seq, int width, Buf packed) {
         be.repackRows(offsets, seq, width, padded, packed, false);

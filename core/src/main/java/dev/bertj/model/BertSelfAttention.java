@@ -43,7 +43,7 @@ public final class BertSelfAttention {
      */
     record Ctx(Buf hiddenStates, Buf qkv, Buf probs, Mask keep, AttentionShape shape, int[] offsets) {
         int rows() {
-            return offsets == null ? shape.batch() * shape.seq() : offsets[shape.batch()];
+            return BertPadding.rows(offsets, shape.batch(), shape.seq());
         }
     }
 
@@ -71,7 +71,7 @@ public final class BertSelfAttention {
     Ctx forward(Backend be, Buf hiddenStates, int[] mask, int batch, int seq, int[] offsets, Buf context, Buf probsOut, TrainMode train) {
         if (offsets != null && probsOut != null) throw new IllegalArgumentException("packed rows do not return attention probabilities");
         AttentionShape shape = new AttentionShape(batch, seq, heads, headDim);
-        int rows = offsets == null ? batch * seq : offsets[batch];
+        int rows = BertPadding.rows(offsets, batch, seq);
         Buf qkv = be.floats(rows * 3 * shape.hidden());
         be.linear(hiddenStates, rows, qkvProjection.parts(), qkv);
         if (train == null) {
